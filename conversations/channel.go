@@ -1,0 +1,62 @@
+package conversations
+
+import (
+	"context"
+	"time"
+)
+
+// Outbound is one message handed to a Channel for delivery.
+type Outbound struct {
+	Tenant  TenantID
+	Message MessageID // our id; adapters pass it to the provider for correlation
+	Thread  ThreadID
+	Channel string // ChannelSMS, ChannelEmail, ...
+	From    string // the business's provisioned number or sender address
+	To      string // E.164 number or email address
+	Body    string
+	Subject string // email
+	Media   []Media
+}
+
+// Receipt is a provider's acceptance of an Outbound.
+type Receipt struct {
+	ProviderID string    // the provider's message id
+	Status     Status    // usually StatusQueued or StatusSent at acceptance
+	At         time.Time // when the provider accepted it
+}
+
+// Channel delivers outbound messages through one provider.
+//
+// Send delivers one message or says why not. It honours ctx (cancellation
+// and deadline) even when the provider's SDK does not. A failed send returns a
+// *ProviderError whose Class says whether a retry can help and, for MaybeSent,
+// that the provider may already have the message; it returns ErrInvalid (for
+// example an address the channel cannot reach) without calling the provider.
+// Implementations are safe for concurrent use. The channeltest package checks
+// these rules.
+type Channel interface {
+	Name() string
+	Send(ctx context.Context, out Outbound) (Receipt, error)
+}
+
+// StatusFetcher is an optional Channel ability: asking the provider for a
+// message's current status, used to reconcile messages whose status reports
+// never arrived or whose send outcome is unknown. It returns ErrNotFound when
+// the provider has no such message.
+type StatusFetcher interface {
+	FetchStatus(ctx context.Context, providerID string) (StatusUpdate, error)
+}
+
+// InboundMessage is a message a channel received from outside (a customer's
+// SMS). The Service files it in the customer thread for (Tenant,
+// BusinessNumber, From).
+type InboundMessage struct {
+	Tenant         TenantID
+	Channel        string // ChannelSMS, ChannelEmail
+	BusinessNumber string // the business address it was sent to
+	From           string // the customer's address
+	Body           string
+	Media          []Media
+	ProviderID     string // the provider's id: a repeat with the same id is the same message
+	ReceivedAt     time.Time
+}

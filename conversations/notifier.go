@@ -1,0 +1,39 @@
+package conversations
+
+import (
+	"context"
+	"time"
+)
+
+// EventType says what a Notification is about.
+type EventType string
+
+const (
+	EventMessage EventType = "message" // a new message in a thread the recipient watches
+	EventStatus  EventType = "status"  // a status change of a message the recipient sent
+	EventRead    EventType = "read"    // the recipient read a thread on another device
+)
+
+// Notification tells one staff member about one event, with their badge
+// count after it.
+type Notification struct {
+	Tenant    TenantID
+	Recipient StaffID
+	Type      EventType
+	Thread    ThreadID
+	Message   *Message // EventMessage, EventStatus
+	ReadSeq   int64    // EventRead: the new read horizon
+	Badge     int64    // the recipient's unread count after the event
+	Urgent    bool     // an urgent escalation or emergency
+	At        time.Time
+}
+
+// Notifier delivers notifications (a realtime stream, phone push, ...).
+//
+// Notify is called once per recipient after the change it reports is
+// committed. It honours ctx and is safe for concurrent use. An error is
+// logged by the Service and never undoes the change: notifications are best
+// effort, the inbox and badge are the truth.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}

@@ -1,0 +1,104 @@
+package conversations
+
+import "time"
+
+// Status is a message's delivery state.
+//
+// Outbound messages move forward only: queued < sending < sent < delivered,
+// and undelivered and failed end it. Inbound messages are received. A late or
+// repeated status report never moves a message backwards, and every status
+// keeps the time it was first reported (see Merge).
+type Status string
+
+const (
+	StatusQueued      Status = "queued"
+	StatusSending     Status = "sending"
+	StatusSent        Status = "sent"
+	StatusDelivered   Status = "delivered"
+	StatusUndelivered Status = "undelivered"
+	StatusFailed      Status = "failed"
+	StatusReceived    Status = "received"
+)
+
+// Rank orders statuses for the forward-only rule. The order is total, so
+// applying any set of reports in any order gives the same result: a carrier
+// that reports undelivered after delivered is believed, and failed (ours or the
+// provider's final word) outranks everything.
+func (s Status) Rank() int {
+	switch s {
+	case StatusQueued:
+		return 1
+	case StatusSending:
+		return 2
+	case StatusSent:
+		return 3
+	case StatusDelivered:
+		return 4
+	case StatusUndelivered:
+		return 5
+	case StatusFailed:
+		return 6
+	case StatusReceived:
+		return 7
+	}
+	return 0
+}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool { return s.Rank() > 0 }
+
+// Final reports whether no further delivery report can be expected.
+func (s Status) Final() bool {
+	return s == StatusDelivered || s == StatusUndelivered || s == StatusFailed || s == StatusReceived
+}
+
+// StatusUpdate is a delivery report for one outbound message. It names the
+// message by our id, the provider's id, or both.
+type StatusUpdate struct {
+	Tenant      TenantID
+	Message     MessageID
+	Channel     string // with ProviderID: which provider's id it is
+	ProviderID  string
+	Status      Status
+	At          time.Time // when the provider says it happened; zero means now
+	ErrorCode   string
+	ErrorReason string
+}
+
+// Merge applies u to m under the forward-only rule and reports whether
+// anything changed. The status becomes the higher-ranked of the two; each
+// status's timestamp is the earliest one reported for it; error details come
+// with the status that carries them. Merge is commutative over a set of
+// updates with distinct statuses: every order of application ends equal.
+func Merge(m Message, u StatusUpdate) (Message, bool) {
+	before := m
+	at := u.At.UTC()
+	switch u.Status {
+	case StatusSent:
+		m.SentAt = earliest(m.SentAt, at)
+	case StatusDelivered:
+		m.DeliveredAt = earliest(m.DeliveredAt, at)
+	case StatusUndelivered, StatusFailed:
+		m.FailedAt = earliest(m.FailedAt, at)
+	}
+	if u.ProviderID != "" && m.ProviderID == "" {
+		m.ProviderID = u.ProviderID
+	}
+	if u.Status.Rank() > m.Status.Rank() {
+		m.Status = u.Status
+		if u.Status == StatusUndelivered || u.Status == StatusFailed {
+			m.ErrorCode, m.ErrorReason = u.ErrorCode, u.ErrorReason
+		}
+	}
+	changed := m.Status != before.Status || !m.SentAt.Equal(before.SentAt) ||
+		!m.DeliveredAt.Equal(before.DeliveredAt) || !m.FailedAt.Equal(before.FailedAt) ||
+		m.ProviderID != before.ProviderID || m.ErrorCode != before.ErrorCode || m.ErrorReason != before.ErrorReason
+	return m, changed
+}
+
+func earliest(have, at time.Time) time.Time {
+	if have.IsZero() || (!at.IsZero() && at.Before(have)) {
+		return at
+	}
+	return have
+}
