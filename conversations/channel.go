@@ -12,10 +12,13 @@ type Outbound struct {
 	Thread  ThreadID
 	Channel string // ChannelSMS, ChannelEmail, ...
 	From    string // the business's provisioned number or sender address
-	To      string // E.164 number or email address
-	Body    string
-	Subject string // email
-	Media   []Media
+	// MessagingService is the provider-side sender pool to send through
+	// instead of From, when the business has one (BusinessNumber.MessagingService).
+	MessagingService string
+	To               string // E.164 number or email address
+	Body             string
+	Subject          string // email
+	Media            []Media
 }
 
 // Receipt is a provider's acceptance of an Outbound.
