@@ -1,0 +1,167 @@
+package conversations
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Config assembles a Service.
+type Config struct {
+	// Store is required: package store provides it.
+	Store Store
+	// Policy is required: policy.Default() is the product's rule.
+	Policy Policy
+	// Notifier is told of new messages, status changes and reads. Nil sends none.
+	Notifier Notifier
+	// Jobs reads job context from the host's CRM. JobThread needs it.
+	Jobs Jobs
+	// Clock returns the current time. Nil means time.Now.
+	Clock func() time.Time
+	// Logger receives the Service's logs. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Service holds fieldtalk's use cases. It is safe for concurrent use; all
+// state lives in the Store.
+type Service struct {
+	store    Store
+	policy   Policy
+	notifier Notifier
+	jobs     Jobs
+	clock    func() time.Time
+	log      *slog.Logger
+}
+
+// NewService returns a Service. A missing Store or Policy is ErrInvalid.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, Invalid("config.store", "required")
+	}
+	if cfg.Policy == nil {
+		return nil, Invalid("config.policy", "required (policy.Default() is the product's rule)")
+	}
+	s := &Service{store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, clock: cfg.Clock, log: cfg.Logger}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// now is the Service's clock in UTC at the precision the stores keep.
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+
+// visibleThread loads a thread and checks that v may see it: another
+// tenant's thread is ErrNotFound, one v may not see is ErrForbidden.
+func (s *Service) visibleThread(ctx context.Context, st Store, v Viewer, id ThreadID) (Thread, error) {
+	if err := v.Validate(); err != nil {
+		return Thread{}, err
+	}
+	if id == "" {
+		return Thread{}, Invalid("thread", "empty")
+	}
+	t, err := st.GetThread(ctx, v.Tenant, id)
+	if err != nil {
+		return Thread{}, err
+	}
+	if !s.policy.Scope(v).Allows(t) {
+		return Thread{}, errForbidden("thread", id)
+	}
+	return t, nil
+}
+
+func errForbidden(what string, id any) error {
+	return &accessError{what: what, id: id}
+}
+
+type accessError struct {
+	what string
+	id   any
+}
+
+func (e *accessError) Error() string {
+	return "conversations: viewer may not access this " + e.what
+}
+func (e *accessError) Unwrap() error { return ErrForbidden }
+
+// PutStaff creates or updates a staff member, as the host's CRM syncs them in.
+func (s *Service) PutStaff(ctx context.Context, st Staff) error {
+	if err := st.Viewer().Validate(); err != nil {
+		return err
+	}
+	if st.CreatedAt.IsZero() {
+		st.CreatedAt = s.now()
+	}
+	return s.store.PutStaff(ctx, st)
+}
+
+// ProvisionNumber records a number provisioned to a business: inbound
+// messages to it land in that business, and outbound SMS go from it.
+func (s *Service) ProvisionNumber(ctx context.Context, n BusinessNumber) error {
+	if n.Tenant == "" {
+		return Invalid("tenant", "empty")
+	}
+	if n.Channel == "" {
+		n.Channel = ChannelSMS
+	}
+	if n.Channel == ChannelSMS && !ValidE164(n.Number) {
+		return Invalid("number", "not an E.164 phone number")
+	}
+	if n.Number == "" {
+		return Invalid("number", "empty")
+	}
+	if n.CreatedAt.IsZero() {
+		n.CreatedAt = s.now()
+	}
+	return s.store.PutNumber(ctx, n)
+}
+
+// NumberOwner returns the business a number is provisioned to; webhooks use
+// it to route an inbound message.
+func (s *Service) NumberOwner(ctx context.Context, number string) (BusinessNumber, error) {
+	if number == "" {
+		return BusinessNumber{}, Invalid("number", "empty")
+	}
+	return s.store.NumberOwner(ctx, number)
+}
+
+// defaultNumber returns the tenant's default number for channel.
+func (s *Service) defaultNumber(ctx context.Context, st Store, tenant TenantID, channel string) (BusinessNumber, error) {
+	nums, err := st.ListNumbers(ctx, tenant)
+	if err != nil {
+		return BusinessNumber{}, err
+	}
+	var first *BusinessNumber
+	for i, n := range nums {
+		if n.Channel != channel {
+			continue
+		}
+		if n.Default {
+			return n, nil
+		}
+		if first == nil {
+			first = &nums[i]
+		}
+	}
+	if first != nil {
+		return *first, nil
+	}
+	return BusinessNumber{}, &missingNumberError{tenant: tenant, channel: channel}
+}
+
+type missingNumberError struct {
+	tenant  TenantID
+	channel string
+}
+
+func (e *missingNumberError) Error() string {
+	return "conversations: business " + string(e.tenant) + " has no provisioned " + e.channel + " number"
+}
+func (e *missingNumberError) Unwrap() error { return ErrNotFound }
+
+// isNotFound is errors.Is(err, ErrNotFound).
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

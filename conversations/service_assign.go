@@ -1,0 +1,75 @@
+package conversations
+
+import (
+	"context"
+	"slices"
+)
+
+// Job assignments come from the host's CRM, which pushes them in. They are
+// kept by the library because visibility must be answered inside the
+// database, indexed; a change takes effect on the very next read.
+
+// Assign assigns staff of tenant to a job.
+func (s *Service) Assign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) error {
+	if err := validateAssignment(tenant, job, staff); err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx Store) error {
+		if err := s.requireStaff(ctx, tx, tenant, staff...); err != nil {
+			return err
+		}
+		return tx.Assign(ctx, tenant, job, staff...)
+	})
+}
+
+// Unassign removes staff from a job.
+func (s *Service) Unassign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) error {
+	if err := validateAssignment(tenant, job, staff); err != nil {
+		return err
+	}
+	return s.store.Unassign(ctx, tenant, job, staff...)
+}
+
+// SyncAssignments replaces the assignees of every job in jobs (an empty list
+// clears a job's assignees), in one transaction: the CRM's bulk sync.
+func (s *Service) SyncAssignments(ctx context.Context, tenant TenantID, jobs map[JobID][]StaffID) error {
+	if tenant == "" {
+		return Invalid("tenant", "empty")
+	}
+	ids := make([]JobID, 0, len(jobs))
+	for job, staff := range jobs {
+		if job == "" {
+			return Invalid("job", "empty")
+		}
+		if slices.Contains(staff, "") {
+			return Invalid("staff", "empty staff id")
+		}
+		ids = append(ids, job)
+	}
+	slices.Sort(ids) // a fixed order keeps concurrent syncs from deadlocking
+	return s.store.Tx(ctx, func(tx Store) error {
+		for _, job := range ids {
+			if err := s.requireStaff(ctx, tx, tenant, jobs[job]...); err != nil {
+				return err
+			}
+			if err := tx.SetAssignees(ctx, tenant, job, jobs[job]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func validateAssignment(tenant TenantID, job JobID, staff []StaffID) error {
+	switch {
+	case tenant == "":
+		return Invalid("tenant", "empty")
+	case job == "":
+		return Invalid("job", "empty")
+	case len(staff) == 0:
+		return Invalid("staff", "none given")
+	case slices.Contains(staff, ""):
+		return Invalid("staff", "empty staff id")
+	}
+	return nil
+}

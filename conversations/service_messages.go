@@ -1,0 +1,203 @@
+package conversations
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// SendInternal is the input of SendInternal.
+type SendInternal struct {
+	Thread   ThreadID
+	Body     string
+	Media    []Media
+	Job      JobID
+	ClientID string // the device's idempotency key: a repeat returns the first message
+	Source   Source // "" means SourceMobile
+}
+
+// SendInternal posts a staff message to an internal thread v takes part in.
+// In-app messages are delivered when stored. A repeat with the same ClientID
+// and content returns the first message; the same ClientID with other
+// content is ErrConflict.
+func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (Message, error) {
+	if err := v.Validate(); err != nil {
+		return Message{}, err
+	}
+	if err := validateBody(in.Body, in.Media, false); err != nil {
+		return Message{}, err
+	}
+	if in.Source == "" {
+		in.Source = SourceMobile
+	}
+	if !in.Source.Valid() {
+		return Message{}, Invalid("source", "unknown source "+string(in.Source))
+	}
+	now := s.now()
+	m := Message{
+		ID: NewID[MessageID](), Tenant: v.Tenant, Thread: in.Thread, Kind: KindInternal,
+		Direction: DirectionOutbound, Channel: ChannelInApp, AuthorType: AuthorStaff, Author: v.Staff,
+		Body: in.Body, Media: in.Media, Job: in.Job, Source: in.Source, ClientID: in.ClientID,
+		CreatedAt: now, Status: StatusDelivered, SentAt: now, DeliveredAt: now,
+	}
+	var created bool
+	err := s.store.Tx(ctx, func(tx Store) error {
+		t, err := s.visibleThread(ctx, tx, v, in.Thread)
+		if err != nil {
+			return err
+		}
+		if t.Kind != ThreadInternal {
+			return Invalid("thread", "not an internal thread")
+		}
+		if !t.HasParticipant(v.Staff) {
+			return errForbidden("thread", t.ID)
+		}
+		m, created, err = tx.AppendMessage(ctx, m)
+		if err != nil {
+			return err
+		}
+		if !created {
+			return sameContent(m, in.Thread, in.Body, in.Media)
+		}
+		_, err = tx.MarkRead(ctx, v.Tenant, v.Staff, m.Thread, m.Seq)
+		return err
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	if created {
+		s.notifyMessage(ctx, m)
+	}
+	return m, nil
+}
+
+// sameContent reports ErrConflict when an idempotent repeat carries other
+// content than the message its ClientID first created.
+func sameContent(m Message, thread ThreadID, body string, media []Media) error {
+	if m.Thread != thread || m.Body != body || !slices.Equal(m.Media, media) {
+		return &conflictError{what: "client id already used for a different message"}
+	}
+	return nil
+}
+
+type conflictError struct{ what string }
+
+func (e *conflictError) Error() string { return "conversations: " + e.what }
+func (e *conflictError) Unwrap() error { return ErrConflict }
+
+// Receive files a customer's inbound message in the customer thread for
+// (tenant, business number, customer address), creating the thread on first
+// contact. A repeat of the same provider id returns the first message with
+// created=false and changes nothing. An SMS that is exactly an opt-out
+// keyword (STOP, ...) records an opt-out; START or UNSTOP records an opt-in.
+func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, created bool, err error) {
+	if err := validateInbound(in); err != nil {
+		return Message{}, false, err
+	}
+	if m, err := s.store.MessageByProviderID(ctx, in.Tenant, in.Channel, in.ProviderID); err == nil {
+		return m, false, nil
+	} else if !isNotFound(err) {
+		return Message{}, false, err
+	}
+	now := s.now()
+	contact := Contact{Phone: in.From}
+	if in.Channel == ChannelEmail {
+		contact = Contact{Email: in.From}
+	}
+	m := Message{
+		ID: NewID[MessageID](), Tenant: in.Tenant, Kind: KindCustomerSMS, Direction: DirectionInbound,
+		Channel: in.Channel, AuthorType: AuthorCustomer, Body: in.Body, Media: in.Media,
+		Source: SourceProvider, From: in.From, To: in.BusinessNumber, CreatedAt: now,
+		Status: StatusReceived, ProviderID: in.ProviderID,
+	}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		owner, err := tx.NumberOwner(ctx, in.BusinessNumber)
+		if err != nil || owner.Tenant != in.Tenant {
+			if err == nil || isNotFound(err) {
+				return Invalid("business_number", "not provisioned to this business")
+			}
+			return err
+		}
+		t, _, err := tx.CustomerThread(ctx, Thread{
+			ID: NewID[ThreadID](), Tenant: in.Tenant, Kind: ThreadCustomer, BusinessNumber: in.BusinessNumber,
+			Contact: contact, CreatedAt: now, LastMessageAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		m.Thread = t.ID
+		if m, created, err = tx.AppendMessage(ctx, m); err != nil || !created {
+			return err
+		}
+		if kw, out, ok := OptKeyword(in.Body); ok && in.Channel == ChannelSMS {
+			return tx.RecordOptOut(ctx, OptOut{
+				Tenant: in.Tenant, Address: in.From, BusinessNumber: in.BusinessNumber,
+				Keyword: kw, OptedOut: out, At: now,
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return Message{}, false, err
+	}
+	if created {
+		s.notifyMessage(ctx, m)
+	}
+	return m, created, nil
+}
+
+func validateInbound(in InboundMessage) error {
+	switch {
+	case in.Tenant == "":
+		return Invalid("tenant", "empty")
+	case in.Channel != ChannelSMS && in.Channel != ChannelEmail:
+		return Invalid("channel", "inbound messages come by sms or email")
+	case in.ProviderID == "":
+		return Invalid("provider_id", "empty: it is what makes a repeated webhook harmless")
+	case in.BusinessNumber == "":
+		return Invalid("business_number", "empty")
+	case in.Channel == ChannelSMS && !ValidE164(in.From):
+		return Invalid("from", "not an E.164 phone number")
+	case in.From == "":
+		return Invalid("from", "empty")
+	}
+	return validateBody(in.Body, in.Media, false)
+}
+
+// ApplyStatus applies a provider's delivery report under the forward-only
+// rule (see Merge): a late or repeated report changes nothing. The sender is
+// told when the status changed.
+func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (Message, error) {
+	switch {
+	case u.Tenant == "":
+		return Message{}, Invalid("tenant", "empty")
+	case u.Message == "" && (u.ProviderID == "" || u.Channel == ""):
+		return Message{}, Invalid("message", "name the message by id, or by channel and provider id")
+	case !u.Status.Valid() || u.Status == StatusReceived:
+		return Message{}, Invalid("status", "unknown delivery status "+string(u.Status))
+	}
+	if u.At.IsZero() {
+		u.At = s.now()
+	}
+	u.At = u.At.UTC().Truncate(time.Microsecond)
+	m, changed, err := s.store.ApplyStatus(ctx, u)
+	if err != nil {
+		return Message{}, err
+	}
+	if changed {
+		s.notifyStatus(ctx, m)
+	}
+	return m, nil
+}
+
+// OptedOut reports whether a customer number has opted out of a business's
+// SMS, with the ledger entry that made it so.
+func (s *Service) OptedOut(ctx context.Context, tenant TenantID, number string) (OptOut, bool, error) {
+	if tenant == "" {
+		return OptOut{}, false, Invalid("tenant", "empty")
+	}
+	if !ValidE164(number) {
+		return OptOut{}, false, Invalid("number", "not an E.164 phone number")
+	}
+	return s.store.OptedOut(ctx, tenant, number)
+}

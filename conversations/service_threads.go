@@ -1,0 +1,279 @@
+package conversations
+
+import (
+	"context"
+	"slices"
+	"unicode/utf8"
+)
+
+// Inbox lists one page of the threads v may see, newest activity first, with
+// v's unread count and the last message's preview on each row.
+func (s *Service) Inbox(ctx context.Context, v Viewer, q InboxQuery) (InboxPage, error) {
+	if err := v.Validate(); err != nil {
+		return InboxPage{}, err
+	}
+	if err := validatePage(q.Limit); err != nil {
+		return InboxPage{}, err
+	}
+	if !q.Filter.Valid() {
+		return InboxPage{}, Invalid("filter", "unknown filter "+string(q.Filter))
+	}
+	return s.store.Inbox(ctx, s.policy.Scope(v), q)
+}
+
+func validatePage(limit int) error {
+	if limit < 0 || limit > MaxPageSize {
+		return Invalid("limit", "must be between 0 and 200")
+	}
+	return nil
+}
+
+// Thread returns one thread v may see, with its participants, linked jobs,
+// assignees and v's unread count.
+func (s *Service) Thread(ctx context.Context, v Viewer, id ThreadID) (Thread, error) {
+	t, err := s.visibleThread(ctx, s.store, v, id)
+	if err != nil {
+		return Thread{}, err
+	}
+	read, err := s.store.ReadHorizon(ctx, v.Tenant, v.Staff, id)
+	if err != nil {
+		return Thread{}, err
+	}
+	t.Unread = max(t.LastSeq-read, 0)
+	return t, nil
+}
+
+// History returns one page of a thread's messages, newest first. Pages are
+// cut by sequence number, so they stay stable while new messages arrive.
+func (s *Service) History(ctx context.Context, v Viewer, id ThreadID, q HistoryQuery) (HistoryPage, error) {
+	if err := validatePage(q.Limit); err != nil {
+		return HistoryPage{}, err
+	}
+	if q.Before < 0 {
+		return HistoryPage{}, Invalid("before", "negative")
+	}
+	if _, err := s.visibleThread(ctx, s.store, v, id); err != nil {
+		return HistoryPage{}, err
+	}
+	return s.store.History(ctx, v.Tenant, id, q)
+}
+
+// StartInternal is the input of StartInternal.
+type StartInternal struct {
+	Participants []StaffID // other staff of the viewer's business; the viewer is added
+	Subject      string    // optional title
+	Job          JobID     // optional job the thread is about
+}
+
+// MaxSubjectRunes bounds an internal thread's subject.
+const MaxSubjectRunes = 200
+
+// StartInternal starts an internal thread among staff of v's business.
+func (s *Service) StartInternal(ctx context.Context, v Viewer, in StartInternal) (Thread, error) {
+	if err := v.Validate(); err != nil {
+		return Thread{}, err
+	}
+	if utf8.RuneCountInString(in.Subject) > MaxSubjectRunes || !utf8.ValidString(in.Subject) {
+		return Thread{}, Invalid("subject", "longer than 200 characters or not UTF-8")
+	}
+	members := []StaffID{v.Staff}
+	for _, p := range in.Participants {
+		if p == "" {
+			return Thread{}, Invalid("participants", "empty staff id")
+		}
+		if !slices.Contains(members, p) {
+			members = append(members, p)
+		}
+	}
+	if len(members) < 2 {
+		return Thread{}, Invalid("participants", "an internal thread needs at least one other staff member")
+	}
+	slices.Sort(members)
+	now := s.now()
+	t := Thread{
+		ID: NewID[ThreadID](), Tenant: v.Tenant, Kind: ThreadInternal, Subject: in.Subject,
+		CreatedAt: now, CreatedBy: v.Staff, LastMessageAt: now, Participants: members,
+	}
+	if in.Job != "" {
+		t.Jobs = []JobID{in.Job}
+	}
+	err := s.store.Tx(ctx, func(tx Store) error {
+		if err := s.requireStaff(ctx, tx, v.Tenant, members...); err != nil {
+			return err
+		}
+		return tx.CreateThread(ctx, t)
+	})
+	if err != nil {
+		return Thread{}, err
+	}
+	return s.store.GetThread(ctx, v.Tenant, t.ID)
+}
+
+// requireStaff checks that every id is staff of tenant.
+func (s *Service) requireStaff(ctx context.Context, st Store, tenant TenantID, ids ...StaffID) error {
+	for _, id := range ids {
+		if _, err := st.GetStaff(ctx, tenant, id); err != nil {
+			if isNotFound(err) {
+				return Invalid("staff", "no staff member "+string(id)+" in this business")
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// AddParticipants adds staff of v's business to a thread v may see.
+func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, staff ...StaffID) error {
+	if len(staff) == 0 {
+		return Invalid("staff", "none given")
+	}
+	return s.store.Tx(ctx, func(tx Store) error {
+		if _, err := s.visibleThread(ctx, tx, v, id); err != nil {
+			return err
+		}
+		if err := s.requireStaff(ctx, tx, v.Tenant, staff...); err != nil {
+			return err
+		}
+		return tx.AddParticipants(ctx, v.Tenant, id, staff...)
+	})
+}
+
+// RemoveParticipant removes a staff member from a thread v may see. An
+// internal thread keeps at least one participant.
+func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, staff StaffID) error {
+	if staff == "" {
+		return Invalid("staff", "empty")
+	}
+	return s.store.Tx(ctx, func(tx Store) error {
+		t, err := s.visibleThread(ctx, tx, v, id)
+		if err != nil {
+			return err
+		}
+		if !t.HasParticipant(staff) {
+			return Invalid("staff", "not a participant")
+		}
+		if t.Kind == ThreadInternal && len(t.Participants) == 1 {
+			return Invalid("staff", "an internal thread keeps at least one participant")
+		}
+		return tx.RemoveParticipant(ctx, v.Tenant, id, staff)
+	})
+}
+
+// LinkJob links a job to a thread v may see: the job's assignees then see
+// the thread (customer threads), and suggestions use the job's context.
+// Linking a job twice is harmless.
+func (s *Service) LinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) error {
+	if job == "" {
+		return Invalid("job", "empty")
+	}
+	return s.store.Tx(ctx, func(tx Store) error {
+		t, err := s.visibleThread(ctx, tx, v, id)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(t.Jobs, job) {
+			return nil
+		}
+		return tx.LinkJob(ctx, v.Tenant, id, job)
+	})
+}
+
+// UnlinkJob removes a job from a thread v may see.
+func (s *Service) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) error {
+	if job == "" {
+		return Invalid("job", "empty")
+	}
+	return s.store.Tx(ctx, func(tx Store) error {
+		t, err := s.visibleThread(ctx, tx, v, id)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(t.Jobs, job) {
+			return nil
+		}
+		return tx.UnlinkJob(ctx, v.Tenant, id, job)
+	})
+}
+
+// Archive hides a thread from inboxes and badges. Its messages are kept; a
+// new message brings it back.
+func (s *Service) Archive(ctx context.Context, v Viewer, id ThreadID) error {
+	return s.setArchived(ctx, v, id, true)
+}
+
+// Unarchive brings an archived thread back.
+func (s *Service) Unarchive(ctx context.Context, v Viewer, id ThreadID) error {
+	return s.setArchived(ctx, v, id, false)
+}
+
+func (s *Service) setArchived(ctx context.Context, v Viewer, id ThreadID, archived bool) error {
+	return s.store.Tx(ctx, func(tx Store) error {
+		t, err := s.visibleThread(ctx, tx, v, id)
+		if err != nil {
+			return err
+		}
+		if t.Archived == archived {
+			return nil
+		}
+		return tx.SetArchived(ctx, v.Tenant, id, archived)
+	})
+}
+
+// JobThread finds or starts the customer thread with a job's contact, so a
+// technician assigned to the job (or a dispatcher) can text the customer. The
+// contact comes from Config.Jobs; the thread uses the business's default SMS
+// number and is linked to the job.
+func (s *Service) JobThread(ctx context.Context, v Viewer, job JobID) (Thread, error) {
+	if err := v.Validate(); err != nil {
+		return Thread{}, err
+	}
+	if job == "" {
+		return Thread{}, Invalid("job", "empty")
+	}
+	if s.jobs == nil {
+		return Thread{}, Invalid("config.jobs", "the Service has no Jobs source")
+	}
+	jc, err := s.jobs.Job(ctx, v.Tenant, job)
+	if err != nil {
+		return Thread{}, err
+	}
+	if !ValidE164(jc.Customer.Phone) {
+		return Thread{}, Invalid("job.customer.phone", "the job's customer has no valid mobile number")
+	}
+	var id ThreadID
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if !s.policy.Scope(v).AllCustomer {
+			assignees, err := tx.Assignees(ctx, v.Tenant, job)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(assignees, v.Staff) {
+				return errForbidden("job", job)
+			}
+		}
+		num, err := s.defaultNumber(ctx, tx, v.Tenant, ChannelSMS)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		t, _, err := tx.CustomerThread(ctx, Thread{
+			ID: NewID[ThreadID](), Tenant: v.Tenant, Kind: ThreadCustomer, BusinessNumber: num.Number,
+			Contact: jc.Customer, CreatedAt: now, CreatedBy: v.Staff, LastMessageAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		id = t.ID
+		if t, err = tx.GetThread(ctx, v.Tenant, id); err != nil {
+			return err
+		}
+		if slices.Contains(t.Jobs, job) {
+			return nil
+		}
+		return tx.LinkJob(ctx, v.Tenant, t.ID, job)
+	})
+	if err != nil {
+		return Thread{}, err
+	}
+	return s.Thread(ctx, v, id)
+}
