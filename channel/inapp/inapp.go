@@ -1,0 +1,94 @@
+package inapp
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
+)
+
+// Channel is the in-app channel. It is safe for concurrent use.
+type Channel struct {
+	now func() time.Time
+}
+
+var _ conversations.Channel = (*Channel)(nil)
+
+// Option configures a Channel.
+type Option func(*Channel)
+
+// WithClock sets the clock receipts are stamped with (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *Channel) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
+// New returns the in-app channel.
+func New(opts ...Option) *Channel {
+	c := &Channel{now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Name returns conversations.ChannelInApp.
+func (c *Channel) Name() string { return conversations.ChannelInApp }
+
+// Send checks out and reports it delivered at once. The message needs a
+// tenant and an id (the id is its ProviderID) and a body or media within the
+// limits; anything else is an error wrapping conversations.ErrInvalid.
+func (c *Channel) Send(ctx context.Context, out conversations.Outbound) (conversations.Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return conversations.Receipt{}, fmt.Errorf("inapp: send: %w", err)
+	}
+	if err := validate(out); err != nil {
+		return conversations.Receipt{}, fmt.Errorf("inapp: send: %w", err)
+	}
+	return conversations.Receipt{
+		ProviderID: string(out.Message),
+		Status:     conversations.StatusDelivered,
+		At:         c.now(),
+	}, nil
+}
+
+func validate(out conversations.Outbound) error {
+	switch {
+	case out.Tenant == "":
+		return conversations.Invalid("tenant", "empty")
+	case out.Message == "":
+		return conversations.Invalid("message", "empty")
+	case out.Channel != "" && out.Channel != conversations.ChannelInApp:
+		return conversations.Invalid("channel", fmt.Sprintf("%q is not %q", out.Channel, conversations.ChannelInApp))
+	case !utf8.ValidString(out.Body):
+		return conversations.Invalid("body", "not valid UTF-8")
+	case utf8.RuneCountInString(out.Body) > conversations.MaxBodyRunes:
+		return conversations.Invalid("body", "longer than 1600 characters")
+	case len(out.Media) > conversations.MaxMediaItems:
+		return conversations.Invalid("media", "more than 10 items")
+	case len(out.Media) == 0 && blank(out.Body):
+		return conversations.Invalid("body", "empty")
+	}
+	for _, m := range out.Media {
+		if m.URL == "" || len(m.URL) > conversations.MaxURLLength {
+			return conversations.Invalid("media.url", "empty or longer than 2048 bytes")
+		}
+	}
+	return nil
+}
+
+func blank(s string) bool {
+	for _, r := range s {
+		switch r {
+		case ' ', '\t', '\n', '\r', '\u00a0', '\u200b':
+		default:
+			return false
+		}
+	}
+	return true
+}
