@@ -100,7 +100,8 @@ func (r SuggestRequest) LastInbound() (Message, bool) {
 // with a valid Intent and a Confidence in [0,1]. It must not state a fact the
 // request lacks (an ETA the job does not have). It honours ctx's deadline and
 // returns ctx.Err() when it gives up. Implementations are safe for concurrent
-// use. The suggesttest package checks all of this.
+// use. A request with no inbound message to answer is ErrInvalid. The
+// suggesttest package checks all of this.
 type Suggester interface {
 	Suggest(ctx context.Context, req SuggestRequest) ([]Suggestion, error)
 }
