@@ -17,6 +17,11 @@ type Config struct {
 	Notifier Notifier
 	// Jobs reads job context from the host's CRM. JobThread needs it.
 	Jobs Jobs
+	// Outbox durably queues outbound messages; SendSMS needs it.
+	Outbox Outbox
+	// Channels deliver outbound messages, one per channel name (Name()).
+	// Deliver needs the one a message's channel names.
+	Channels []Channel
 	// Clock returns the current time. Nil means time.Now.
 	Clock func() time.Time
 	// Logger receives the Service's logs. Nil discards them.
@@ -30,6 +35,8 @@ type Service struct {
 	policy   Policy
 	notifier Notifier
 	jobs     Jobs
+	outbox   Outbox
+	channels map[string]Channel
 	clock    func() time.Time
 	log      *slog.Logger
 }
@@ -42,7 +49,19 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Policy == nil {
 		return nil, Invalid("config.policy", "required (policy.Default() is the product's rule)")
 	}
-	s := &Service{store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, clock: cfg.Clock, log: cfg.Logger}
+	s := &Service{
+		store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, outbox: cfg.Outbox,
+		channels: map[string]Channel{}, clock: cfg.Clock, log: cfg.Logger,
+	}
+	for _, ch := range cfg.Channels {
+		if ch == nil || ch.Name() == "" {
+			return nil, Invalid("config.channels", "a nil or unnamed channel")
+		}
+		if _, dup := s.channels[ch.Name()]; dup {
+			return nil, Invalid("config.channels", "two channels named "+ch.Name())
+		}
+		s.channels[ch.Name()] = ch
+	}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -84,7 +103,7 @@ type accessError struct {
 }
 
 func (e *accessError) Error() string {
-	return "conversations: viewer may not access this " + e.what
+	return "conversations: forbidden: the viewer may not access this " + e.what
 }
 func (e *accessError) Unwrap() error { return ErrForbidden }
 

@@ -161,7 +161,9 @@ func validateInbound(in InboundMessage) error {
 	case in.From == "":
 		return Invalid("from", "empty")
 	}
-	return validateBody(in.Body, in.Media, false)
+	// A customer can send an empty SMS; it is kept like any other, since a
+	// refused webhook would be lost for good.
+	return validateBody(in.Body, in.Media, true)
 }
 
 // ApplyStatus applies a provider's delivery report under the forward-only
@@ -180,14 +182,7 @@ func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (Message, err
 		u.At = s.now()
 	}
 	u.At = u.At.UTC().Truncate(time.Microsecond)
-	m, changed, err := s.store.ApplyStatus(ctx, u)
-	if err != nil {
-		return Message{}, err
-	}
-	if changed {
-		s.notifyStatus(ctx, m)
-	}
-	return m, nil
+	return s.applyStatus(ctx, u)
 }
 
 // OptedOut reports whether a customer number has opted out of a business's

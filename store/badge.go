@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
+)
+
+// badgeSQL sums the staff member's unread messages over the threads the
+// scope allows, split as the inbox splits them (see inbox.go):
+//
+//   - customer threads seen whole: the tenant's message counter minus the
+//     staff member's read counter, two primary-key reads however big the
+//     business (both counters are kept over non-archived customer threads);
+//   - internal threads seen whole: a walk of the tenant's inbox index;
+//   - the rest: the staff member's visibility rows joined to threads.
+func badgeSQL(sc conversations.Scope) (string, []any, bool) {
+	parts := splitScope(sc, kindSet{customer: true, internal: true})
+	tenant, staff := string(sc.Tenant), string(sc.Staff)
+	var (
+		terms []string
+		args  []any
+	)
+	if parts.walk.customer {
+		terms = append(terms, `coalesce((SELECT c.customer_seq_sum FROM tenant_counters c WHERE c.tenant_id = ?), 0)
+ - coalesce((SELECT c.customer_read_sum FROM staff_read_counters c WHERE c.tenant_id = ? AND c.staff_id = ?), 0)`)
+		args = append(args, tenant, tenant, staff)
+	}
+	if parts.walk.internal {
+		terms = append(terms, `coalesce((SELECT sum(`+unreadOf("t")+`)
+  FROM threads t WHERE t.tenant_id = ? AND NOT t.archived AND t.kind = 'internal'), 0)`)
+		args = append(args, staff, tenant)
+	}
+	if parts.vis() {
+		terms = append(terms, `coalesce((SELECT sum(`+unreadOf("t")+`)
+  `+visJoin+`
+  `+visWhere+` AND NOT t.archived AND `+parts.visCond()+`), 0)`)
+		args = append(args, staff, tenant, staff)
+	}
+	if len(terms) == 0 {
+		return "", nil, false
+	}
+	// sum() over bigint is numeric on PostgreSQL: cast the total back.
+	return "SELECT CAST(" + strings.Join(terms, "\n + ") + " AS BIGINT)", args, true
+}
+
+// Badge returns the scope's staff member's unread messages summed over
+// exactly the non-archived threads the scope allows; 0 for a scope without a
+// tenant or a staff member.
+func (s *DB) Badge(ctx context.Context, sc conversations.Scope) (int64, error) {
+	if sc.Tenant == "" || sc.Staff == "" {
+		return 0, nil
+	}
+	query, args, ok := badgeSQL(sc)
+	if !ok {
+		return 0, nil
+	}
+	var n int64
+	if err := s.queryRow(ctx, query, args...).Scan(&n); err != nil {
+		return 0, dbErr("badge", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,34 @@
+// Package store is fieldtalk's persistence: the one implementation of
+// conversations.Store (and of conversations.Jobs, for hosts that let
+// fieldtalk keep their jobs' context), on github.com/uptrace/bun.
+//
+// One DB runs on either database:
+//
+//   - PostgreSQL in production (pgx v5 through database/sql, bun's
+//     pgdialect). Several host instances can share it; later parts of
+//     fieldtalk run their job queue and LISTEN/NOTIFY fan-out on the same
+//     database through Bun and SQL.
+//   - SQLite as the embedded default (pure Go, no cgo): one file, WAL mode,
+//     writers queued by a busy timeout and immediate transactions.
+//
+// Open connects; Migrate applies the embedded, numbered SQL migrations (one
+// set per dialect), idempotently and safely from several processes at once.
+//
+// The schema follows the measurements in the project's perf-anchor: every
+// table carries tenant_id and every index leads with it; what a technician
+// may see is kept as data (staff_thread_visibility, maintained whenever
+// participants, job links or assignments change, never per message) and
+// walked by primary key; a dispatcher's badge comes from counters maintained
+// in the same transaction as the message, read or archive that moves them;
+// the inbox is keyset-paged on (last_message_at, id). Everything that lists
+// filters in SQL. The hot statements run on PostgreSQL as cached prepared
+// statements.
+//
+// Repository code takes bun.IDB, so every method runs inside or outside a
+// transaction: Tx binds a DB to one, and methods that write several rows use
+// a savepoint when already inside one, so a failed call leaves the caller's
+// transaction usable.
+//
+// store/storetest is the conformance suite this package passes on both
+// databases; internal/testdb gives tests fresh databases of each kind.
+package store

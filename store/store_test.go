@@ -1,0 +1,22 @@
+package store_test
+
+import (
+	"flag"
+	"testing"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/internal/testdb"
+	"github.com/fieldtalk/fieldtalk/store/storetest"
+)
+
+var seed = flag.Int64("seed", 0, "extra seed for the randomized differential test (0: one from the clock)")
+
+// TestStore runs the conformance suite on both databases.
+func TestStore(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.SQLite(t) }, storetest.Seed(*seed))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.Postgres(t) }, storetest.Seed(*seed))
+	})
+}
