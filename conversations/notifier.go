@@ -17,6 +17,10 @@ const (
 // Notification tells one staff member about one event, with their badge
 // count after it.
 type Notification struct {
+	// ID is set by a Notifier that logs notifications for replay (the
+	// in-app stream's event id, which a reconnecting client sends back as
+	// Last-Event-ID); the Service leaves it empty.
+	ID        string
 	Tenant    TenantID
 	Recipient StaffID
 	Type      EventType

@@ -92,6 +92,7 @@ type DB struct {
 	tx      *bun.Tx // nil unless bound to a transaction
 	raw     rawConn // root.DB or tx.Tx: the database/sql handle under idb
 	dialect string
+	pgcfg   *pgx.ConnConfig // PostgreSQL only: how to open more connections (LISTEN, a job queue's listener)
 }
 
 var (
@@ -121,6 +122,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	var (
 		bdb     *bun.DB
 		dialect string
+		pgcfg   *pgx.ConnConfig
 	)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -134,6 +136,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		// pgx's default would prepare (and cache) every distinct text. The
 		// hot statements opt back into cached prepared statements (sqlexec.go).
 		pcfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+		pgcfg = pcfg.Copy()
 		sqldb := stdlib.OpenDB(*pcfg)
 		sqldb.SetMaxOpenConns(cfg.maxConns)
 		sqldb.SetMaxIdleConns(cfg.maxConns)
@@ -162,7 +165,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w: %w", dialect, conversations.ErrUnavailable, err)
 	}
 	bdb.AddQueryHook(queryLogger{log: cfg.log})
-	return &DB{cfg: cfg, root: bdb, idb: bdb, raw: bdb.DB, dialect: dialect}, nil
+	return &DB{cfg: cfg, root: bdb, idb: bdb, raw: bdb.DB, dialect: dialect, pgcfg: pgcfg}, nil
 }
 
 // sqliteDSN turns "sqlite:PATH", "file:PATH" or "PATH" into a driver DSN
@@ -217,6 +220,29 @@ func (s *DB) Bun() *bun.DB { return s.root }
 // SQL returns the underlying database/sql handle.
 func (s *DB) SQL() *sql.DB { return s.root.DB }
 
+// ConnConfig returns a copy of the PostgreSQL connection settings, for code
+// that needs connections of its own on the same database (LISTEN/NOTIFY, a
+// job queue's listener); nil on SQLite.
+func (s *DB) ConnConfig() *pgx.ConnConfig {
+	if s.pgcfg == nil {
+		return nil
+	}
+	c := s.pgcfg.Copy()
+	c.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
+	return c
+}
+
+// SQLTx returns the database/sql transaction a Store passed by Tx is bound
+// to, so that code sharing the database (a job queue) can write in the same
+// transaction. ok is false for a Store that is not a transaction-bound *DB.
+func SQLTx(st conversations.Store) (tx *sql.Tx, ok bool) {
+	db, isDB := st.(*DB)
+	if !isDB || db.tx == nil {
+		return nil, false
+	}
+	return db.tx.Tx, true
+}
+
 // Dialect returns DialectPostgres or DialectSQLite.
 func (s *DB) Dialect() string { return s.dialect }
 
@@ -235,7 +261,7 @@ func (s *DB) Tx(ctx context.Context, fn func(tx conversations.Store) error) erro
 }
 
 func (s *DB) bind(tx bun.Tx) *DB {
-	return &DB{cfg: s.cfg, root: s.root, idb: tx, tx: &tx, raw: tx.Tx, dialect: s.dialect}
+	return &DB{cfg: s.cfg, root: s.root, idb: tx, tx: &tx, raw: tx.Tx, dialect: s.dialect, pgcfg: s.pgcfg}
 }
 
 // atomic runs fn so that its writes commit or roll back together: in a new
