@@ -1,0 +1,24 @@
+// Package outbox is fieldtalk's durable outbound queue: a
+// conversations.Outbox on River (github.com/riverqueue/river), in the same
+// database as the store, so that a message and its delivery job commit in
+// one transaction.
+//
+// The Service stores an outbound message as queued and calls Enqueue in the
+// same transaction; once committed, a River worker calls
+// Service.Deliver for it, retrying transient failures with jittered
+// exponential backoff (and the provider's Retry-After, when longer) within a
+// budget of attempts. River locks a job while it runs, so any number of host
+// instances can work the queue without delivering a message twice; a worker
+// that dies mid-job has its job rescued and retried, and Deliver
+// reconciles with the provider before resending.
+//
+// On PostgreSQL River is driven through database/sql (riverdatabasesql) with a
+// pgx listener, so a job starts milliseconds after its transaction commits;
+// on SQLite (riversqlite) it polls.
+//
+//	ob, err := outbox.New(db)
+//	err = ob.Migrate(ctx) // River's tables, beside db.Migrate's
+//	svc, err := conversations.NewService(conversations.Config{Store: db, Outbox: ob, ...})
+//	err = ob.Start(ctx, svc)
+//	defer ob.Stop(ctx)
+package outbox

@@ -1,0 +1,292 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/store"
+)
+
+// Queue is the River queue deliveries run on.
+const Queue = "fieldtalk_outbound"
+
+// Deliverer makes one delivery attempt; *conversations.Service is one.
+type Deliverer interface {
+	Deliver(ctx context.Context, a conversations.DeliverAttempt) error
+}
+
+// Outbox is the durable outbound queue. It is safe for concurrent use.
+type Outbox struct {
+	db       *store.DB
+	cfg      config
+	client   *river.Client[*sql.Tx]
+	driver   riverdriver.Driver[*sql.Tx]
+	listener *pgxpool.Pool
+	target   atomic.Pointer[deliverer]
+	hints    sync.Map // River job id → the provider's retry-after hint
+}
+
+type deliverer struct{ Deliverer }
+
+var _ conversations.Outbox = (*Outbox)(nil)
+
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	log          *slog.Logger
+	maxAttempts  int
+	workers      int
+	backoffBase  time.Duration
+	backoffMax   time.Duration
+	jobTimeout   time.Duration
+	rescueAfter  time.Duration
+	pollInterval time.Duration
+}
+
+// WithLogger sets the logger for the queue and River. The default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.log = l
+		}
+	}
+}
+
+// WithMaxAttempts sets the retry budget: how many attempts a delivery gets
+// before the message is marked failed. The default is 10, about six hours of
+// backoff with the default schedule.
+func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
+
+// WithWorkers sets how many deliveries run at once in this process. The
+// default is 20 on PostgreSQL and 4 on SQLite (one writer at a time).
+func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
+
+// WithBackoff sets the retry schedule: attempt n waits about base·2^(n-1),
+// with full jitter, capped at max. The defaults are 2s and 1h.
+func WithBackoff(base, max time.Duration) Option {
+	return func(c *config) { c.backoffBase, c.backoffMax = base, max }
+}
+
+// WithJobTimeout bounds one delivery attempt (default 1m), and
+// WithRescueAfter says when a job whose worker vanished (a crash) is retried
+// (default 5m, at least the job timeout).
+func WithJobTimeout(d time.Duration) Option { return func(c *config) { c.jobTimeout = d } }
+
+// WithRescueAfter: see WithJobTimeout.
+func WithRescueAfter(d time.Duration) Option { return func(c *config) { c.rescueAfter = d } }
+
+// WithPollInterval sets how often workers look for due jobs when no
+// notification arrives (SQLite always polls). The default is 1s on
+// PostgreSQL and 100ms on SQLite.
+func WithPollInterval(d time.Duration) Option { return func(c *config) { c.pollInterval = d } }
+
+// New returns an Outbox on db's database. It can enqueue at once; Start
+// begins delivering. Call Migrate once (beside db.Migrate) before use.
+func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
+	sqlite := db.Dialect() == store.DialectSQLite
+	cfg := config{
+		log: slog.New(slog.DiscardHandler), maxAttempts: 10, workers: 20,
+		backoffBase: 2 * time.Second, backoffMax: time.Hour,
+		jobTimeout: time.Minute, rescueAfter: 5 * time.Minute, pollInterval: time.Second,
+	}
+	if sqlite {
+		cfg.workers, cfg.pollInterval = 4, 100*time.Millisecond
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case cfg.maxAttempts < 1:
+		return nil, conversations.Invalid("outbox.max_attempts", "at least 1")
+	case cfg.workers < 1:
+		return nil, conversations.Invalid("outbox.workers", "at least 1")
+	case cfg.backoffBase <= 0 || cfg.backoffMax < cfg.backoffBase:
+		return nil, conversations.Invalid("outbox.backoff", "base must be positive and max at least base")
+	case cfg.jobTimeout <= 0 || cfg.rescueAfter < cfg.jobTimeout:
+		return nil, conversations.Invalid("outbox.rescue_after", "at least the job timeout")
+	case cfg.pollInterval <= 0:
+		return nil, conversations.Invalid("outbox.poll_interval", "must be positive")
+	}
+	o := &Outbox{db: db, cfg: cfg}
+	if sqlite {
+		o.driver = riversqlite.New(db.SQL())
+	} else {
+		pool, err := listenerPool(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		o.listener = pool
+		o.driver = riverdatabasesql.NewWithPgxListener(db.SQL(), pool)
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &worker{o: o}); err != nil {
+		o.closeListener()
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	client, err := river.NewClient(o.driver, &river.Config{
+		Logger:               cfg.log,
+		MaxAttempts:          cfg.maxAttempts,
+		JobTimeout:           cfg.jobTimeout,
+		RescueStuckJobsAfter: cfg.rescueAfter,
+		FetchPollInterval:    cfg.pollInterval,
+		FetchCooldown:        min(cfg.pollInterval, 5*time.Millisecond),
+		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.workers}},
+		Workers:              workers,
+	})
+	if err != nil {
+		o.closeListener()
+		return nil, fmt.Errorf("outbox: river: %w", err)
+	}
+	o.client = client
+	return o, nil
+}
+
+// listenerPool opens the small pgx pool River listens for new jobs on.
+func listenerPool(ctx context.Context, db *store.DB) (*pgxpool.Pool, error) {
+	cc := db.ConnConfig()
+	if cc == nil {
+		return nil, errors.New("outbox: the store has no PostgreSQL connection config")
+	}
+	pc, err := pgxpool.ParseConfig("")
+	if err != nil {
+		return nil, fmt.Errorf("outbox: listener: %w", err)
+	}
+	pc.ConnConfig = cc
+	pc.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: listener: %w: %w", conversations.ErrUnavailable, err)
+	}
+	return pool, nil
+}
+
+func (o *Outbox) closeListener() {
+	if o.listener != nil {
+		o.listener.Close()
+	}
+}
+
+// Migrate creates or upgrades River's tables. It is idempotent.
+func (o *Outbox) Migrate(ctx context.Context) error {
+	m, err := rivermigrate.New(o.driver, &rivermigrate.Config{Logger: o.cfg.log})
+	if err != nil {
+		return fmt.Errorf("outbox: migrate: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("outbox: migrate: %w", err)
+	}
+	return nil
+}
+
+// Enqueue schedules d inside tx, the transaction that stored the message.
+// A second enqueue of the same message is a no-op.
+func (o *Outbox) Enqueue(ctx context.Context, tx conversations.Store, d conversations.Delivery) error {
+	sqlTx, ok := store.SQLTx(tx)
+	if !ok {
+		return errors.New("outbox: enqueue: not inside a store transaction: the message and its job must commit together")
+	}
+	opts := &river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	if !d.NotBefore.IsZero() {
+		opts.ScheduledAt = d.NotBefore
+	}
+	_, err := o.client.InsertTx(ctx, sqlTx, deliverArgs{Tenant: string(d.Tenant), Message: string(d.Message)}, opts)
+	if err != nil {
+		return fmt.Errorf("outbox: enqueue: %w", err)
+	}
+	return nil
+}
+
+// Start begins delivering through d (usually the *conversations.Service).
+func (o *Outbox) Start(ctx context.Context, d Deliverer) error {
+	if d == nil {
+		return conversations.Invalid("deliverer", "nil")
+	}
+	o.target.Store(&deliverer{d})
+	if err := o.client.Start(ctx); err != nil {
+		return fmt.Errorf("outbox: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops taking new jobs and waits for running deliveries to finish
+// (until ctx is done, when they are cancelled and retried later), then
+// closes the listener.
+func (o *Outbox) Stop(ctx context.Context) error {
+	defer o.closeListener()
+	if err := o.client.Stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("outbox: stop: %w", err)
+	}
+	if ctx.Err() != nil {
+		return o.client.StopAndCancel(context.WithoutCancel(ctx))
+	}
+	return nil
+}
+
+// backoff is attempt n's wait: full jitter over base·2^(n-1), capped.
+func (o *Outbox) backoff(attempt int) time.Duration {
+	d := o.cfg.backoffMax
+	if attempt < 40 {
+		d = min(o.cfg.backoffBase<<(attempt-1), o.cfg.backoffMax)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// deliverArgs is the River job: just the message's address.
+type deliverArgs struct {
+	Tenant  string `json:"tenant"`
+	Message string `json:"message"`
+}
+
+func (deliverArgs) Kind() string { return "fieldtalk_deliver" }
+
+type worker struct {
+	river.WorkerDefaults[deliverArgs]
+	o *Outbox
+}
+
+func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+	t := w.o.target.Load()
+	if t == nil {
+		return errors.New("outbox: started without a deliverer")
+	}
+	err := t.Deliver(ctx, conversations.DeliverAttempt{
+		Tenant: conversations.TenantID(job.Args.Tenant), Message: conversations.MessageID(job.Args.Message),
+		Attempt: job.Attempt, Final: job.Attempt >= job.MaxAttempts,
+	})
+	var re *conversations.RetryError
+	if errors.As(err, &re) && re.After > 0 {
+		w.o.hints.Store(job.ID, re.After)
+	}
+	if errors.Is(err, conversations.ErrNotFound) || errors.Is(err, conversations.ErrInvalid) {
+		// The message is gone or the job is malformed: no retry can help.
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// NextRetry honours the provider's Retry-After when it is longer than the backoff.
+func (w *worker) NextRetry(job *river.Job[deliverArgs]) time.Time {
+	d := w.o.backoff(job.Attempt)
+	if h, ok := w.o.hints.LoadAndDelete(job.ID); ok {
+		d = max(d, h.(time.Duration))
+	}
+	return time.Now().Add(d)
+}
+
+func (w *worker) Timeout(*river.Job[deliverArgs]) time.Duration { return w.o.cfg.jobTimeout }
