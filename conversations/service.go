@@ -17,6 +17,9 @@ type Config struct {
 	Notifier Notifier
 	// Jobs reads job context from the host's CRM. JobThread needs it.
 	Jobs Jobs
+	// Suggester proposes replies; Suggestions needs it (suggest/rules is
+	// the offline default).
+	Suggester Suggester
 	// Outbox durably queues outbound messages; SendSMS needs it.
 	Outbox Outbox
 	// Channels deliver outbound messages, one per channel name (Name()).
@@ -35,6 +38,7 @@ type Service struct {
 	policy   Policy
 	notifier Notifier
 	jobs     Jobs
+	suggest  Suggester
 	outbox   Outbox
 	channels map[string]Channel
 	clock    func() time.Time
@@ -50,7 +54,7 @@ func NewService(cfg Config) (*Service, error) {
 		return nil, Invalid("config.policy", "required (policy.Default() is the product's rule)")
 	}
 	s := &Service{
-		store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, outbox: cfg.Outbox,
+		store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, suggest: cfg.Suggester, outbox: cfg.Outbox,
 		channels: map[string]Channel{}, clock: cfg.Clock, log: cfg.Logger,
 	}
 	for _, ch := range cfg.Channels {

@@ -31,6 +31,7 @@ type Store interface {
 	ReadStore
 	DraftStore
 	OptOutStore
+	SuggestionStore
 }
 
 // StaffStore keeps the staff directory the host syncs in.
@@ -180,4 +181,22 @@ type OptOutStore interface {
 	// OptedOut reports whether address is currently opted out of the
 	// tenant's SMS, with the entry that made it so.
 	OptedOut(ctx context.Context, tenant TenantID, address string) (OptOut, bool, error)
+}
+
+// SuggestionStore keeps the reply suggestions offered to each viewer and
+// what they did with them.
+type SuggestionStore interface {
+	// PutSuggestions stores suggestions offered to one viewer (s.Viewer) for
+	// one inbound message (s.ForMessage), all in state SuggestionOffered.
+	PutSuggestions(ctx context.Context, ss []Suggestion) error
+	// Suggestions returns what was offered to viewer for an inbound message,
+	// in the order offered, whatever their state.
+	Suggestions(ctx context.Context, tenant TenantID, viewer StaffID, forMessage MessageID) ([]Suggestion, error)
+	// GetSuggestion returns one suggestion offered to viewer.
+	GetSuggestion(ctx context.Context, tenant TenantID, viewer StaffID, id SuggestionID) (Suggestion, error)
+	// SetSuggestionState moves an offered suggestion to used, edited or
+	// dismissed, recording the message sent with it (used, edited). Setting
+	// the state it already has is a no-op; any other change of a suggestion
+	// that is no longer offered is ErrConflict.
+	SetSuggestionState(ctx context.Context, tenant TenantID, viewer StaffID, id SuggestionID, state SuggestionState, sent MessageID) (Suggestion, error)
 }

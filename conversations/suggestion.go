@@ -61,6 +61,7 @@ type Suggestion struct {
 	Urgent     bool    // an emergency: show it first and mark it
 	Source     string  // which suggester made it ("rules", "llm", ...)
 	State      SuggestionState
+	Sent       MessageID // the message sent with it, once used or edited
 	CreatedAt  time.Time
 }
 

@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 		{"InboxPaging", testInboxPaging},
 		{"InboxOrder", testInboxOrder},
 		{"Drafts", testDrafts},
+		{"Suggestions", testSuggestions},
 		{"TenantIsolation", testTenantIsolation},
 		{"Tx", testTx},
 	}
