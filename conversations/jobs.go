@@ -51,3 +51,12 @@ type TimelineEntry struct {
 type Timeline interface {
 	Record(ctx context.Context, e TimelineEntry) error
 }
+
+// TxTimeline is an optional Timeline ability: recording inside the
+// transaction that stores the message, for a timeline kept in the Store's own
+// database (store.DB's table-backed timeline). The Service uses it when it
+// can; any other Timeline is fed through the Outbox, so an entry is never
+// lost while the CRM is down.
+type TxTimeline interface {
+	RecordTx(ctx context.Context, tx Store, e TimelineEntry) error
+}

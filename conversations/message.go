@@ -71,6 +71,7 @@ const (
 	MaxBodyRunes  = 1600 // the longest SMS body carriers concatenate (10 segments)
 	MaxMediaItems = 10   // MMS allows 10 attachments
 	MaxURLLength  = 2048
+	MaxDetailsLen = 64 << 10 // bytes of Details
 )
 
 // Message is one message in a thread.
@@ -86,6 +87,8 @@ type Message struct {
 	Author      StaffID // set when AuthorType is AuthorStaff
 	Body        string
 	Subject     string // email
+	Details     string // longer context kept with the message (an escalation's transcript)
+	Urgent      bool   // needs attention now (an urgent escalation)
 	Media       []Media
 	Job         JobID // the job this message is about, if any
 	Source      Source

@@ -5,8 +5,20 @@ import (
 	"time"
 )
 
-// Delivery is one queued outbound message waiting for its channel.
+// DeliveryKind says what a queued delivery does with its message.
+type DeliveryKind string
+
+const (
+	// DeliverMessage sends the message through its channel.
+	DeliverMessage DeliveryKind = ""
+	// DeliverTimeline records the message on its contact's timeline in the
+	// host's CRM (a Timeline that is not kept in the Store's database).
+	DeliverTimeline DeliveryKind = "timeline"
+)
+
+// Delivery is one queued piece of work on a stored message.
 type Delivery struct {
+	Kind      DeliveryKind
 	Tenant    TenantID
 	Message   MessageID
 	Channel   string

@@ -20,6 +20,10 @@ type Config struct {
 	// Suggester proposes replies; Suggestions needs it (suggest/rules is
 	// the offline default).
 	Suggester Suggester
+	// Timeline is the contacts' activity timeline in the CRM: every message
+	// of a customer thread is recorded on it once. store.DB's table-backed
+	// timeline records in the message's transaction; any other needs Outbox.
+	Timeline Timeline
 	// Outbox durably queues outbound messages; SendSMS needs it.
 	Outbox Outbox
 	// Channels deliver outbound messages, one per channel name (Name()).
@@ -39,6 +43,7 @@ type Service struct {
 	notifier Notifier
 	jobs     Jobs
 	suggest  Suggester
+	timeline Timeline
 	outbox   Outbox
 	channels map[string]Channel
 	clock    func() time.Time
@@ -54,8 +59,11 @@ func NewService(cfg Config) (*Service, error) {
 		return nil, Invalid("config.policy", "required (policy.Default() is the product's rule)")
 	}
 	s := &Service{
-		store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, suggest: cfg.Suggester, outbox: cfg.Outbox,
+		store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, suggest: cfg.Suggester, timeline: cfg.Timeline, outbox: cfg.Outbox,
 		channels: map[string]Channel{}, clock: cfg.Clock, log: cfg.Logger,
+	}
+	if _, tx := cfg.Timeline.(TxTimeline); cfg.Timeline != nil && !tx && cfg.Outbox == nil {
+		return nil, Invalid("config.timeline", "a Timeline outside the store's database is fed through the Outbox: set one")
 	}
 	for _, ch := range cfg.Channels {
 		if ch == nil || ch.Name() == "" {
@@ -131,8 +139,13 @@ func (s *Service) ProvisionNumber(ctx context.Context, n BusinessNumber) error {
 	if n.Channel == "" {
 		n.Channel = ChannelSMS
 	}
-	if n.Channel == ChannelSMS && !ValidE164(n.Number) {
+	switch {
+	case n.Channel == ChannelSMS && !ValidE164(n.Number):
 		return Invalid("number", "not an E.164 phone number")
+	case n.Channel == ChannelEmail && !validEmail(n.Number):
+		return Invalid("number", "an email sender must be an email address")
+	case n.Channel != ChannelSMS && n.Channel != ChannelEmail:
+		return Invalid("channel", "numbers are provisioned for sms or email")
 	}
 	if n.Number == "" {
 		return Invalid("number", "empty")

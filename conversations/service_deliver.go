@@ -8,6 +8,7 @@ import (
 
 // DeliverAttempt names one delivery attempt of a queued message.
 type DeliverAttempt struct {
+	Kind    DeliveryKind
 	Tenant  TenantID
 	Message MessageID
 	Attempt int  // 1 for the first try
@@ -37,6 +38,13 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	if err != nil {
 		return err
 	}
+	switch a.Kind {
+	case DeliverTimeline:
+		return s.deliverTimeline(ctx, m)
+	case DeliverMessage:
+	default:
+		return Invalid("delivery.kind", "unknown kind "+string(a.Kind))
+	}
 	if m.Direction != DirectionOutbound || (m.Status != StatusQueued && m.Status != StatusSending) {
 		return nil
 	}
@@ -44,6 +52,17 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 		return err
 	} else if !ok {
 		return s.fail(ctx, m, "", reason)
+	}
+	if m.Kind == KindWorkflow {
+		// Automated messages wait out the business's quiet hours, also when
+		// a retry or a settings change lands them inside.
+		st, err := s.store.GetSettings(ctx, m.Tenant)
+		if err != nil {
+			return err
+		}
+		if now := s.now(); st.Quiet.Next(now).After(now) {
+			return &RetryError{After: st.Quiet.Next(now).Sub(now), Err: errQuietHours}
+		}
 	}
 	ch, ok := s.channels[m.Channel]
 	if !ok {
@@ -72,7 +91,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 		if err := s.store.RecordOptOut(ctx, OptOut{Tenant: m.Tenant, Address: m.To, BusinessNumber: m.From, Keyword: "PROVIDER", OptedOut: true, At: s.now()}); err != nil {
 			return err
 		}
-		return s.fail(ctx, m, pe.Code, "the customer has opted out of SMS from this business")
+		return s.fail(ctx, m, pe.Code, "the customer has opted out of "+m.Channel+" from this business")
 	case errors.As(err, &pe) && pe.Class == Permanent:
 		return s.fail(ctx, m, pe.Code, pe.Reason)
 	case errors.As(err, &pe):
@@ -87,13 +106,13 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 // mayStillSend re-checks, at send time, what may have changed since the
 // message was accepted.
 func (s *Service) mayStillSend(ctx context.Context, m Message) (reason string, ok bool, err error) {
-	if m.Channel == ChannelSMS {
+	if m.Channel == ChannelSMS || m.Channel == ChannelEmail {
 		_, out, err := s.store.OptedOut(ctx, m.Tenant, m.To)
 		if err != nil {
 			return "", false, err
 		}
 		if out {
-			return "the customer opted out of SMS before the message went out", false, nil
+			return "the customer opted out of " + m.Channel + " from this business before the message went out", false, nil
 		}
 	}
 	if m.AuthorType != AuthorStaff {
@@ -196,3 +215,5 @@ func (s *Service) setStatus(ctx context.Context, u StatusUpdate) error {
 	_, err := s.applyStatus(ctx, u)
 	return err
 }
+
+var errQuietHours = errors.New("conversations: deliver: inside the business's quiet hours")

@@ -126,7 +126,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 			return err
 		}
 		m.Thread = t.ID
-		if m, created, err = tx.AppendMessage(ctx, m); err != nil || !created {
+		if m, created, err = s.appendMessage(ctx, tx, t, m); err != nil || !created {
 			return err
 		}
 		if kw, out, ok := OptKeyword(in.Body); ok && in.Channel == ChannelSMS {

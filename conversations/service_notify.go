@@ -26,12 +26,11 @@ func (s *Service) notifyMessage(ctx context.Context, m Message) {
 		s.log.ErrorContext(ctx, "conversations: notify: list staff", "tenant", m.Tenant, "err", err)
 		return
 	}
-	urgent := m.Kind == KindEscalation
 	for _, id := range s.policy.Watchers(t, staff) {
 		if m.AuthorType == AuthorStaff && id == m.Author {
 			continue
 		}
-		s.send(ctx, staff, Notification{Tenant: m.Tenant, Recipient: id, Type: EventMessage, Thread: m.Thread, Message: &m, Urgent: urgent})
+		s.send(ctx, staff, Notification{Tenant: m.Tenant, Recipient: id, Type: EventMessage, Thread: m.Thread, Message: &m, Urgent: m.Urgent})
 	}
 }
 

@@ -79,7 +79,7 @@ func (s *Service) SendSMS(ctx context.Context, v Viewer, in SendSMS) (Message, e
 			return &OptOutError{Number: t.Contact.Phone, Entry: entry}
 		}
 		m.Thread, m.From, m.To = t.ID, t.BusinessNumber, t.Contact.Phone
-		if m, created, err = tx.AppendMessage(ctx, m); err != nil {
+		if m, created, err = s.appendMessage(ctx, tx, t, m); err != nil {
 			return err
 		}
 		if !created {

@@ -32,6 +32,7 @@ type Store interface {
 	DraftStore
 	OptOutStore
 	SuggestionStore
+	SettingsStore
 }
 
 // StaffStore keeps the staff directory the host syncs in.

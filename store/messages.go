@@ -11,7 +11,8 @@ import (
 
 const messageCols = `m.id, m.thread_id, m.seq, m.kind, m.direction, m.channel, m.author_type, m.author_id,
   m.body, m.subject, m.media, m.job_id, m.source, m.client_id, m.from_address, m.to_address,
-  m.created_at, m.status, m.sent_at, m.delivered_at, m.failed_at, m.provider_id, m.error_code, m.error_reason`
+  m.created_at, m.status, m.sent_at, m.delivered_at, m.failed_at, m.provider_id, m.error_code, m.error_reason,
+  m.details, m.urgent`
 
 func scanMessage(sc scanner, tenant conversations.TenantID) (conversations.Message, error) {
 	var (
@@ -21,7 +22,7 @@ func scanMessage(sc scanner, tenant conversations.TenantID) (conversations.Messa
 	err := sc.Scan(&id, &thread, &m.Seq, &kind, &dir, &m.Channel, &authorType, &author,
 		&m.Body, &m.Subject, &media, &job, &src, &m.ClientID, &m.From, &m.To,
 		timeCol{&m.CreatedAt}, &status, timeCol{&m.SentAt}, timeCol{&m.DeliveredAt}, timeCol{&m.FailedAt},
-		&m.ProviderID, &m.ErrorCode, &m.ErrorReason)
+		&m.ProviderID, &m.ErrorCode, &m.ErrorReason, &m.Details, &m.Urgent)
 	if err != nil {
 		return conversations.Message{}, err
 	}
@@ -96,13 +97,13 @@ RETURNING last_seq, kind, archived`,
 		}
 		res, err := tx.exec(ctx, `INSERT INTO messages (tenant_id, thread_id, seq, id, kind, direction, channel,
   author_type, author_id, body, subject, media, job_id, source, client_id, from_address, to_address,
-  created_at, status, sent_at, delivered_at, failed_at, provider_id, error_code, error_reason)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  created_at, status, sent_at, delivered_at, failed_at, provider_id, error_code, error_reason, details, urgent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING`,
 			string(m.Tenant), string(m.Thread), m.Seq, string(m.ID), string(m.Kind), string(m.Direction), m.Channel,
 			string(m.AuthorType), string(m.Author), m.Body, m.Subject, media, string(m.Job), string(m.Source),
 			m.ClientID, m.From, m.To, m.CreatedAt, string(m.Status), nullTime(m.SentAt), nullTime(m.DeliveredAt),
-			nullTime(m.FailedAt), m.ProviderID, m.ErrorCode, m.ErrorReason)
+			nullTime(m.FailedAt), m.ProviderID, m.ErrorCode, m.ErrorReason, m.Details, m.Urgent)
 		if err != nil {
 			return dbErr(op, err)
 		}

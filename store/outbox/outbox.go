@@ -205,7 +205,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx conversations.Store, d conversa
 	if !d.NotBefore.IsZero() {
 		opts.ScheduledAt = d.NotBefore
 	}
-	_, err := o.client.InsertTx(ctx, sqlTx, deliverArgs{Tenant: string(d.Tenant), Message: string(d.Message)}, opts)
+	_, err := o.client.InsertTx(ctx, sqlTx, deliverArgs{What: string(d.Kind), Tenant: string(d.Tenant), Message: string(d.Message)}, opts)
 	if err != nil {
 		return fmt.Errorf("outbox: enqueue: %w", err)
 	}
@@ -247,8 +247,9 @@ func (o *Outbox) backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// deliverArgs is the River job: just the message's address.
+// deliverArgs is the River job: what to do, and the message's address.
 type deliverArgs struct {
+	What    string `json:"what,omitempty"`
 	Tenant  string `json:"tenant"`
 	Message string `json:"message"`
 }
@@ -266,6 +267,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		return errors.New("outbox: started without a deliverer")
 	}
 	err := t.Deliver(ctx, conversations.DeliverAttempt{
+		Kind:   conversations.DeliveryKind(job.Args.What),
 		Tenant: conversations.TenantID(job.Args.Tenant), Message: conversations.MessageID(job.Args.Message),
 		Attempt: job.Attempt, Final: job.Attempt >= job.MaxAttempts,
 	})

@@ -211,3 +211,43 @@ func TestOptionsAreChecked(t *testing.T) {
 	_, err := outbox.New(context.Background(), db, outbox.WithJobTimeout(time.Minute), outbox.WithRescueAfter(time.Second))
 	assert.ErrorIs(t, err, conversations.ErrInvalid)
 }
+
+// recordingDeliverer notes when each delivery ran.
+type recordingDeliverer struct {
+	ran chan time.Time
+}
+
+func (r recordingDeliverer) Deliver(_ context.Context, _ conversations.DeliverAttempt) error {
+	r.ran <- time.Now()
+	return nil
+}
+
+func TestScheduledDeliveryWaits(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ob, err := outbox.New(ctx, db, fast()...)
+		require.NoError(t, err)
+		require.NoError(t, ob.Migrate(ctx))
+		rec := recordingDeliverer{ran: make(chan time.Time, 2)}
+		require.NoError(t, ob.Start(ctx, rec))
+		t.Cleanup(func() { _ = ob.Stop(context.Background()) })
+		notBefore := time.Now().Add(1500 * time.Millisecond)
+		require.NoError(t, db.Tx(ctx, func(tx conversations.Store) error {
+			return ob.Enqueue(ctx, tx, conversations.Delivery{Tenant: "t", Message: "m1", NotBefore: notBefore})
+		}))
+		require.NoError(t, db.Tx(ctx, func(tx conversations.Store) error {
+			return ob.Enqueue(ctx, tx, conversations.Delivery{Tenant: "t", Message: "m1", NotBefore: notBefore})
+		}), "a second enqueue of the same delivery is a no-op")
+		select {
+		case at := <-rec.ran:
+			assert.False(t, at.Before(notBefore), "a delivery for after quiet hours ran %v early", notBefore.Sub(at))
+		case <-time.After(20 * time.Second):
+			t.Fatal("the scheduled delivery never ran")
+		}
+		select {
+		case <-rec.ran:
+			t.Fatal("the same delivery ran twice")
+		case <-time.After(300 * time.Millisecond):
+		}
+	})
+}

@@ -71,6 +71,7 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 		{"InboxOrder", testInboxOrder},
 		{"Drafts", testDrafts},
 		{"Suggestions", testSuggestions},
+		{"Settings", testSettings},
 		{"TenantIsolation", testTenantIsolation},
 		{"Tx", testTx},
 	}

@@ -1,0 +1,49 @@
+package conversations
+
+import (
+	"context"
+	"fmt"
+)
+
+// Every message of a customer thread (customer SMS in and out, escalations,
+// workflow messages, whatever their source) is recorded on the contact's
+// activity timeline exactly once. A TxTimeline records in the message's own
+// transaction; any other Timeline is fed by a DeliverTimeline job enqueued in
+// that transaction, so the entry is never lost while the CRM is down, and a
+// retried job is harmless because Record is idempotent on the message.
+// Internal staff messages have no contact and are not recorded.
+
+// appendMessage stores m in t (through tx) and, when it is new, puts it on
+// its contact's timeline in the same transaction.
+func (s *Service) appendMessage(ctx context.Context, tx Store, t Thread, m Message) (Message, bool, error) {
+	m, created, err := tx.AppendMessage(ctx, m)
+	if err != nil || !created || s.timeline == nil || t.Kind != ThreadCustomer {
+		return m, created, err
+	}
+	if tt, ok := s.timeline.(TxTimeline); ok {
+		return m, true, tt.RecordTx(ctx, tx, timelineEntry(t, m))
+	}
+	return m, true, s.outbox.Enqueue(ctx, tx, Delivery{Kind: DeliverTimeline, Tenant: m.Tenant, Message: m.ID})
+}
+
+// deliverTimeline records m on the host's timeline (a DeliverTimeline job).
+func (s *Service) deliverTimeline(ctx context.Context, m Message) error {
+	if s.timeline == nil {
+		return nil
+	}
+	t, err := s.store.GetThread(ctx, m.Tenant, m.Thread)
+	if err != nil {
+		return err
+	}
+	if err := s.timeline.Record(ctx, timelineEntry(t, m)); err != nil {
+		return &RetryError{Err: fmt.Errorf("conversations: timeline: %w", err)}
+	}
+	return nil
+}
+
+func timelineEntry(t Thread, m Message) TimelineEntry {
+	return TimelineEntry{
+		Tenant: m.Tenant, Contact: t.Contact, Thread: m.Thread, Message: m.ID, Kind: m.Kind,
+		Direction: m.Direction, Channel: m.Channel, Source: m.Source, Author: m.Author, Body: m.Body, At: m.CreatedAt,
+	}
+}
