@@ -163,23 +163,15 @@ func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, 
 // the thread (customer threads), and suggestions use the job's context.
 // Linking a job twice is harmless.
 func (s *Service) LinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) error {
-	if job == "" {
-		return Invalid("job", "empty")
-	}
-	return s.store.Tx(ctx, func(tx Store) error {
-		t, err := s.visibleThread(ctx, tx, v, id)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(t.Jobs, job) {
-			return nil
-		}
-		return tx.LinkJob(ctx, v.Tenant, id, job)
-	})
+	return s.setJobLink(ctx, v, id, job, true)
 }
 
 // UnlinkJob removes a job from a thread v may see.
 func (s *Service) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) error {
+	return s.setJobLink(ctx, v, id, job, false)
+}
+
+func (s *Service) setJobLink(ctx context.Context, v Viewer, id ThreadID, job JobID, linked bool) error {
 	if job == "" {
 		return Invalid("job", "empty")
 	}
@@ -188,10 +180,14 @@ func (s *Service) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobI
 		if err != nil {
 			return err
 		}
-		if !slices.Contains(t.Jobs, job) {
+		switch has := slices.Contains(t.Jobs, job); {
+		case has == linked:
 			return nil
+		case linked:
+			return tx.LinkJob(ctx, v.Tenant, id, job)
+		default:
+			return tx.UnlinkJob(ctx, v.Tenant, id, job)
 		}
-		return tx.UnlinkJob(ctx, v.Tenant, id, job)
 	})
 }
 

@@ -10,29 +10,18 @@ import (
 // Assign assigns staff to a job (those assigned already stay). The threads
 // linked to the job become visible to them from the next read on.
 func (s *DB) Assign(ctx context.Context, tenant conversations.TenantID, job conversations.JobID, staff ...conversations.StaffID) error {
-	const op = "assign"
-	if err := checkAssignment(op, tenant, job, staff); err != nil {
-		return err
-	}
-	if len(staff) == 0 {
-		return nil
-	}
-	return s.atomic(ctx, func(tx *DB) error {
-		if err := tx.lockJobs(ctx, tenant, job); err != nil {
-			return dbErr(op, err)
-		}
-		for _, st := range uniqueSorted(staff) {
-			if err := tx.assign(ctx, tenant, job, st); err != nil {
-				return dbErr(op, err)
-			}
-		}
-		return nil
-	})
+	return s.eachAssignment(ctx, "assign", tenant, job, staff, (*DB).assign)
 }
 
 // Unassign removes staff from a job (those not assigned are skipped).
 func (s *DB) Unassign(ctx context.Context, tenant conversations.TenantID, job conversations.JobID, staff ...conversations.StaffID) error {
-	const op = "unassign"
+	return s.eachAssignment(ctx, "unassign", tenant, job, staff, (*DB).unassign)
+}
+
+// eachAssignment applies change to each of staff under the job's lock, in
+// one transaction, in a fixed order (so concurrent changes cannot deadlock).
+func (s *DB) eachAssignment(ctx context.Context, op string, tenant conversations.TenantID, job conversations.JobID, staff []conversations.StaffID,
+	change func(*DB, context.Context, conversations.TenantID, conversations.JobID, conversations.StaffID) error) error {
 	if err := checkAssignment(op, tenant, job, staff); err != nil {
 		return err
 	}
@@ -44,7 +33,7 @@ func (s *DB) Unassign(ctx context.Context, tenant conversations.TenantID, job co
 			return dbErr(op, err)
 		}
 		for _, st := range uniqueSorted(staff) {
-			if err := tx.unassign(ctx, tenant, job, st); err != nil {
+			if err := change(tx, ctx, tenant, job, st); err != nil {
 				return dbErr(op, err)
 			}
 		}
