@@ -69,7 +69,9 @@ type StatusUpdate struct {
 // anything changed. The status becomes the higher-ranked of the two; each
 // status's timestamp is the earliest one reported for it; error details come
 // with the status that carries them. Merge is commutative over a set of
-// updates with distinct statuses: every order of application ends equal.
+// delivery reports with distinct statuses: every order of application ends
+// equal. StatusReceived is not a delivery report (the Service refuses it in
+// ApplyStatus); it marks inbound messages from the start.
 func Merge(m Message, u StatusUpdate) (Message, bool) {
 	before := m
 	at := u.At.UTC()
