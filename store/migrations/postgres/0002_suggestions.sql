@@ -17,4 +17,4 @@ CREATE TABLE suggestions (
   created_at  timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, id)
 );
-CREATE INDEX suggestions_offered ON suggestions (tenant_id, viewer_id, message_id, position);
+CREATE UNIQUE INDEX suggestions_offered ON suggestions (tenant_id, viewer_id, message_id, position);
