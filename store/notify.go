@@ -241,18 +241,15 @@ LIMIT ?`, after, string(tenant), string(staff), limit)
 	return out, nil
 }
 
-// LatestNotificationID returns the id of staff's newest notification, ""
-// when there has been none. A stream that starts from it misses nothing
-// logged afterwards.
+// LatestNotificationID returns the id of staff's newest notification or,
+// before the first, the position before it (an id that sorts before every
+// other). A stream that starts from it misses nothing logged afterwards.
 func (s *DB) LatestNotificationID(ctx context.Context, tenant conversations.TenantID, staff conversations.StaffID) (string, error) {
 	var last int64
 	err := s.queryRow(ctx, `SELECT coalesce((SELECT c.last_seq FROM notification_counters c
   WHERE c.tenant_id = ? AND c.staff_id = ?), 0)`, string(tenant), string(staff)).Scan(&last)
 	if err != nil {
 		return "", dbErr("latest notification id", err)
-	}
-	if last == 0 {
-		return "", nil
 	}
 	return notificationID(last), nil
 }

@@ -1,0 +1,46 @@
+// Package inapp is the app's realtime channel: a Hub that is both the
+// conversations.Notifier the Service tells of new messages, status changes
+// and reads, and the http.Handler that streams each staff member's
+// notifications, with their badge, to every device they have connected, as
+// Server-Sent Events.
+//
+// # Wiring
+//
+//	hub, err := inapp.New(inapp.Config{
+//		Log: db, // *store.DB
+//		Authenticate: func(r *http.Request) (conversations.Viewer, error) {
+//			return myAuth.Viewer(r) // the host's own check; an error is 401
+//		},
+//	})
+//	mux.Handle("GET /conversations/stream", hub)
+//	srv.RegisterOnShutdown(func() { hub.Close() })
+//
+// # Nothing missed
+//
+// Notify logs every notification in the Log (per recipient, with ids that
+// increase in commit order) before anything is streamed. A phone that lost
+// its signal reconnects with the Last-Event-ID header (EventSource does this
+// by itself) and gets exactly the events it missed, replayed from the Log,
+// followed by a ready event. If it was away longer than the replay window
+// (WithReplayWindow, 24 h by default) or sends an id the server does not
+// know, it gets a resync event instead and reloads its inbox. The Hub prunes
+// what is older than the window when the Log can prune.
+//
+// # Many instances
+//
+// Notify also publishes a small Signal (tenant, staff, id) on the Bus. The
+// Hub of every instance that has a stream for that staff member reads the
+// new notifications from the Log, once per staff member however many of
+// their devices are connected, and shares the encoded events among those
+// streams. On one instance the Bus is a LocalBus; instances sharing a
+// PostgreSQL database use pgbus (LISTEN/NOTIFY), so a message received by
+// one instance reaches a phone connected to another.
+//
+// # Slow clients
+//
+// Each stream has a bounded buffer (WithBuffer). The Hub never waits for a
+// stream: one whose buffer is full is closed, and its client resumes with
+// Last-Event-ID. A write that takes longer than WithWriteTimeout also ends
+// the stream. Memory per connection is therefore bounded by the buffer, and
+// a stalled phone never delays anyone else's events.
+package inapp

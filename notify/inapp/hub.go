@@ -1,0 +1,497 @@
+package inapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
+)
+
+// Log is where a Hub keeps notifications for replay. *store.DB implements
+// it.
+//
+// Ids are per recipient: every id issued to one recipient sorts (as a
+// string) after those issued before, and a notification that commits later
+// never gets a smaller id than one already committed. That is what lets a
+// stream continue "after id" without missing anything.
+type Log interface {
+	// AppendNotification logs n for n.Recipient and returns it with ID set.
+	AppendNotification(ctx context.Context, n conversations.Notification) (conversations.Notification, error)
+	// NotificationsSince returns up to limit of staff's notifications after
+	// afterID ("" means from the first), oldest first. When it can no
+	// longer continue from afterID (what followed was pruned, or afterID
+	// was never issued to staff) the error is ErrNotFound; a malformed
+	// afterID is ErrInvalid.
+	NotificationsSince(ctx context.Context, tenant conversations.TenantID, staff conversations.StaffID, afterID string, limit int) ([]conversations.Notification, error)
+	// LatestNotificationID returns the id of staff's newest notification
+	// or, before the first, a position that continues to it.
+	LatestNotificationID(ctx context.Context, tenant conversations.TenantID, staff conversations.StaffID) (string, error)
+}
+
+// Pruner is a Log that can forget old notifications. A Hub whose Log is one
+// prunes what is older than its replay window (WithPruneInterval).
+type Pruner interface {
+	PruneNotifications(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Config assembles a Hub.
+type Config struct {
+	// Log keeps notifications for replay; required (*store.DB).
+	Log Log
+	// Authenticate tells who is asking for a stream; required. The host
+	// checks its own credentials (a bearer token, a session cookie) and
+	// returns the viewer, or an error, which is answered 401. Hosts whose
+	// middleware already put the viewer in the request context return it
+	// from there.
+	Authenticate func(r *http.Request) (conversations.Viewer, error)
+	// Bus carries signals between server instances. Nil means a LocalBus:
+	// one instance only. Several instances on one PostgreSQL database use
+	// pgbus.
+	Bus Bus
+}
+
+// Hub is the in-app realtime channel. As a conversations.Notifier it logs
+// each notification and signals the Bus; as an http.Handler it streams each
+// viewer's notifications to every device the viewer has connected, as
+// Server-Sent Events. Safe for concurrent use.
+type Hub struct {
+	log   Log
+	bus   Bus
+	auth  func(*http.Request) (conversations.Viewer, error)
+	o     options
+	unsub func()
+
+	ctx     context.Context // ends at Close: live fetches, pruning
+	cancel  context.CancelFunc
+	closing chan struct{}
+	sem     chan struct{} // bounds concurrent live fetches
+	wg      sync.WaitGroup
+	once    sync.Once
+
+	mu     sync.Mutex
+	closed bool
+	groups map[recipient]*group
+	conns  int
+}
+
+var (
+	_ conversations.Notifier = (*Hub)(nil)
+	_ http.Handler           = (*Hub)(nil)
+)
+
+type recipient struct {
+	tenant conversations.TenantID
+	staff  conversations.StaffID
+}
+
+// group is one recipient's streams on this instance. The live events of a
+// recipient are read from the Log once per group, by one fetch at a time, in
+// id order, encoded once, and put in the group's ring, from which each
+// connection's writer takes them at its own pace.
+type group struct {
+	who      recipient
+	conns    []*conn       // oldest first
+	initDone chan struct{} // closed once cursor (or initErr) is set
+	initErr  error
+	ready    bool
+	cursor   string // the newest id read for the group
+	fetching bool
+	pending  bool // a signal came while fetching or before ready
+	failures int  // consecutive failed fetches, for the retry backoff
+
+	// ring holds the frames some connection has yet to write: frame number
+	// n is ring[n%size], head is the number of the next frame, tail the
+	// oldest one still held. It is allocated when frames arrive and let go
+	// once every connection has taken them, so an idle recipient costs none.
+	ring       []*frame
+	head, tail uint64
+}
+
+// conn is one stream: next is the number of the next frame it writes.
+// The hub never waits for it: a connection that falls more than the ring's
+// length behind is dropped (gone is closed) and its client resumes with
+// Last-Event-ID.
+type conn struct {
+	next uint64
+	wake chan struct{} // capacity 1: there are frames to write
+	gone chan struct{}
+}
+
+// appendLocked adds frames to the group's ring and wakes its connections,
+// dropping those that would fall too far behind.
+func (h *Hub) appendLocked(g *group, frames []*frame) {
+	size := uint64(h.o.buffer)
+	if g.ring == nil && len(frames) > 0 {
+		g.ring = make([]*frame, size)
+	}
+	for _, f := range frames {
+		g.ring[g.head%size] = f
+		g.head++
+	}
+	for _, c := range append([]*conn(nil), g.conns...) {
+		if g.head-c.next > size {
+			h.dropLocked(g, c)
+			h.o.log.LogAttrs(h.ctx, slog.LevelInfo, "inapp: slow client dropped",
+				slog.String("tenant", string(g.who.tenant)), slog.String("staff", string(g.who.staff)))
+			continue
+		}
+		select {
+		case c.wake <- struct{}{}:
+		default: // already woken
+		}
+	}
+	h.trimLocked(g)
+}
+
+// takeLocked returns the frames c has yet to write, or false when c was
+// dropped.
+func (h *Hub) takeLocked(g *group, c *conn) ([]*frame, bool) {
+	size := uint64(h.o.buffer)
+	if g.head-c.next > size {
+		return nil, false
+	}
+	out := make([]*frame, 0, g.head-c.next)
+	for n := c.next; n < g.head; n++ {
+		out = append(out, g.ring[n%size])
+	}
+	c.next = g.head
+	h.trimLocked(g)
+	return out, true
+}
+
+// trimLocked lets go of the frames every connection has taken, so an idle
+// recipient's ring holds nothing.
+func (h *Hub) trimLocked(g *group) {
+	low := g.head
+	for _, c := range g.conns {
+		low = min(low, c.next)
+	}
+	size := uint64(h.o.buffer)
+	if low == g.head {
+		g.ring, g.tail = nil, low // nothing left to write
+		return
+	}
+	for g.tail < low {
+		if g.head-g.tail <= size {
+			g.ring[g.tail%size] = nil
+		}
+		g.tail++
+	}
+}
+
+// frame is one encoded event, shared by every connection it goes to.
+type frame struct {
+	id string
+	b  []byte
+}
+
+// New returns a Hub. Close it to end its streams and background work.
+func New(cfg Config, opts ...Option) (*Hub, error) {
+	if cfg.Log == nil {
+		return nil, fmt.Errorf("inapp: new: %w", conversations.Invalid("config.log", "required (*store.DB is one)"))
+	}
+	if cfg.Authenticate == nil {
+		return nil, fmt.Errorf("inapp: new: %w", conversations.Invalid("config.authenticate", "required"))
+	}
+	o := defaults()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	bus := cfg.Bus
+	if bus == nil {
+		bus = NewLocalBus()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		log: cfg.Log, bus: bus, auth: cfg.Authenticate, o: o,
+		ctx: ctx, cancel: cancel, closing: make(chan struct{}),
+		sem: make(chan struct{}, o.fetchParallel), groups: map[recipient]*group{},
+	}
+	h.unsub = bus.Subscribe(h.onSignal)
+	if p, ok := cfg.Log.(Pruner); ok && o.pruneInterval > 0 {
+		h.wg.Add(1)
+		go h.prune(p)
+	}
+	return h, nil
+}
+
+// Notify logs n for its recipient and signals every instance's Hub, which
+// streams it to the recipient's connected devices. A zero n.At means now.
+func (h *Hub) Notify(ctx context.Context, n conversations.Notification) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("inapp: notify: %w", err)
+	}
+	switch {
+	case n.Tenant == "":
+		return fmt.Errorf("inapp: notify: %w", conversations.Invalid("notification.tenant", "empty"))
+	case n.Recipient == "":
+		return fmt.Errorf("inapp: notify: %w", conversations.Invalid("notification.recipient", "empty"))
+	}
+	if n.At.IsZero() {
+		n.At = h.o.now()
+	}
+	logged, err := h.log.AppendNotification(ctx, n)
+	if err != nil {
+		return fmt.Errorf("inapp: notify: log: %w", err)
+	}
+	sig := Signal{Tenant: logged.Tenant, Staff: logged.Recipient, ID: logged.ID}
+	if err := h.bus.Publish(ctx, sig); err != nil {
+		// This instance's streams need no bus; the others will catch up at
+		// their next signal for the recipient, or when the client reconnects.
+		h.onSignal(sig)
+		return fmt.Errorf("inapp: notify: publish: %w", err)
+	}
+	return nil
+}
+
+// Connections returns the number of streams this instance is feeding (a
+// dropped stream stops counting at once, though its request may take up to
+// the write timeout to end).
+func (h *Hub) Connections() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.conns
+}
+
+// Close ends every stream (clients reconnect, to another instance if this
+// one is going away), stops listening to the Bus and waits for the Hub's
+// goroutines. New streams are refused with 503. Call it when the server
+// shuts down (http.Server.RegisterOnShutdown), since streams never end on
+// their own.
+func (h *Hub) Close() error {
+	h.once.Do(func() {
+		h.mu.Lock()
+		h.closed = true
+		h.mu.Unlock()
+		h.unsub()
+		close(h.closing)
+		h.cancel()
+	})
+	h.wg.Wait()
+	return nil
+}
+
+// onSignal starts a fetch for the signalled recipient, if it has streams
+// here and the signal is news.
+func (h *Hub) onSignal(s Signal) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	if s.Lost {
+		for _, g := range h.groups {
+			h.kickLocked(g)
+		}
+		return
+	}
+	g := h.groups[recipient{s.Tenant, s.Staff}]
+	if g == nil {
+		return
+	}
+	if g.ready && s.ID != "" && s.ID <= g.cursor {
+		return // already read (this instance's own signal, echoed by the bus)
+	}
+	h.kickLocked(g)
+}
+
+func (h *Hub) kickLocked(g *group) {
+	if !g.ready || g.fetching {
+		g.pending = true
+		return
+	}
+	g.fetching = true
+	g.pending = false
+	h.wg.Add(1)
+	go h.fetch(g)
+}
+
+// fetchPage is how many notifications one read of the Log takes at most.
+// A live read takes no more than half the ring, so that a connection that
+// keeps up is never more than a ring behind when the next read lands.
+const fetchPage = 100
+
+func (h *Hub) livePage() int { return max(1, min(fetchPage, h.o.buffer/2)) }
+
+// fetch reads a group's new notifications from the Log until it has caught
+// up, and hands them to the group's connections.
+func (h *Hub) fetch(g *group) {
+	defer h.wg.Done()
+	for {
+		select {
+		case h.sem <- struct{}{}:
+		case <-h.ctx.Done():
+			return
+		}
+		h.mu.Lock()
+		cursor := g.cursor
+		g.pending = false
+		h.mu.Unlock()
+		frames, next, n, err := h.read(g.who, cursor)
+		<-h.sem
+
+		h.mu.Lock()
+		if err != nil {
+			g.fetching = false
+			g.failures++
+			delay := min(time.Duration(1<<min(g.failures, 6))*100*time.Millisecond, 5*time.Second)
+			h.mu.Unlock()
+			if h.ctx.Err() == nil {
+				h.o.log.LogAttrs(h.ctx, slog.LevelWarn, "inapp: live read failed; retrying",
+					slog.String("tenant", string(g.who.tenant)), slog.String("staff", string(g.who.staff)),
+					slog.Duration("in", delay), slog.String("err", err.Error()))
+				time.AfterFunc(delay, func() { h.onSignal(Signal{Tenant: g.who.tenant, Staff: g.who.staff}) })
+			}
+			return
+		}
+		g.failures = 0
+		g.cursor = next
+		h.appendLocked(g, frames)
+		if len(g.conns) == 0 || (n < h.livePage() && !g.pending) {
+			g.fetching = false
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+	}
+}
+
+// read returns the frames of who's notifications after cursor, the new
+// cursor, and how many notifications it read. When the Log cannot continue
+// from cursor (this instance missed signals for longer than the Log keeps
+// notifications) the frames are one resync event.
+func (h *Hub) read(who recipient, cursor string) ([]*frame, string, int, error) {
+	ns, err := h.log.NotificationsSince(h.ctx, who.tenant, who.staff, cursor, h.livePage())
+	if errors.Is(err, conversations.ErrNotFound) {
+		latest, err := h.log.LatestNotificationID(h.ctx, who.tenant, who.staff)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		return []*frame{resyncFrame(latest, "gap")}, latest, 0, nil
+	}
+	if err != nil {
+		return nil, "", 0, err
+	}
+	frames := make([]*frame, 0, len(ns))
+	for _, n := range ns {
+		f, err := eventFrame(n)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		frames = append(frames, f)
+		cursor = n.ID
+	}
+	return frames, cursor, len(ns), nil
+}
+
+// join registers a new connection for who. The first connection of a
+// recipient creates its group and must then call initGroup.
+func (h *Hub) join(who recipient) (g *group, c *conn, creator bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, nil, false, errClosed
+	}
+	g = h.groups[who]
+	if g == nil {
+		g = &group{who: who, initDone: make(chan struct{})}
+		h.groups[who] = g
+		creator = true
+	}
+	c = &conn{next: g.head, wake: make(chan struct{}, 1), gone: make(chan struct{})}
+	g.conns = append(g.conns, c)
+	h.conns++ // removeLocked takes it back
+	if len(g.conns) > h.o.maxConns {
+		h.dropLocked(g, g.conns[0])
+	}
+	return g, c, creator, nil
+}
+
+// initGroup sets a new group's cursor to the recipient's newest id, read
+// after the first connection joined: everything after it reaches the group
+// live, and a connection's own replay (also read after it joined) covers
+// everything before.
+func (h *Hub) initGroup(ctx context.Context, g *group) (string, error) {
+	latest, err := h.log.LatestNotificationID(ctx, g.who.tenant, g.who.staff)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil {
+		g.initErr = err
+		if h.groups[g.who] == g {
+			delete(h.groups, g.who) // the next connection starts afresh
+		}
+	} else {
+		g.cursor, g.ready = latest, true
+		if g.pending && !h.closed {
+			h.kickLocked(g)
+		}
+	}
+	close(g.initDone)
+	return latest, err
+}
+
+// leave unregisters a connection when its stream ends.
+func (h *Hub) leave(g *group, c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.removeLocked(g, c)
+	if len(g.conns) == 0 && h.groups[g.who] == g {
+		delete(h.groups, g.who)
+	}
+	h.trimLocked(g)
+}
+
+// take returns the frames c has yet to write, or false when the hub has
+// dropped it.
+func (h *Hub) take(g *group, c *conn) ([]*frame, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.takeLocked(g, c)
+}
+
+// dropLocked ends a connection's stream from the hub's side.
+func (h *Hub) dropLocked(g *group, c *conn) {
+	if h.removeLocked(g, c) {
+		close(c.gone)
+	}
+}
+
+func (h *Hub) removeLocked(g *group, c *conn) bool {
+	for i, x := range g.conns {
+		if x == c {
+			g.conns = append(g.conns[:i], g.conns[i+1:]...)
+			h.conns--
+			return true
+		}
+	}
+	return false
+}
+
+// prune forgets notifications older than the replay window, periodically.
+func (h *Hub) prune(p Pruner) {
+	defer h.wg.Done()
+	t := time.NewTicker(h.o.pruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := p.PruneNotifications(h.ctx, h.o.now().Add(-h.o.window))
+		if err != nil {
+			if h.ctx.Err() == nil {
+				h.o.log.LogAttrs(h.ctx, slog.LevelWarn, "inapp: prune failed", slog.String("err", err.Error()))
+			}
+			continue
+		}
+		h.o.log.LogAttrs(h.ctx, slog.LevelDebug, "inapp: pruned notifications", slog.Int64("count", n))
+	}
+}
+
+var errClosed = errors.New("inapp: hub closed")

@@ -1,0 +1,310 @@
+package inapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/notify"
+)
+
+// Event types a stream carries besides the notification types
+// (conversations.EventMessage, EventStatus, EventRead).
+const (
+	// EventReady says the stream is live: for a new stream it comes first
+	// and carries the id to resume from; for a resumed one it follows the
+	// replay of what the client missed.
+	EventReady = "ready"
+	// EventResync says the client missed more than the stream can replay
+	// (it was away longer than the replay window, or sent an id the server
+	// does not know): it should reload its inbox and badge. Its id is where
+	// the stream continues from.
+	EventResync = "resync"
+)
+
+// Marker is the data of a ready or resync event.
+type Marker struct {
+	LastID   string `json:"last_id"`
+	Replayed int    `json:"replayed,omitempty"` // ready after a resume: events replayed
+	Reason   string `json:"reason,omitempty"`   // resync: "expired", "unknown_id", "too_many", "gap"
+}
+
+// maxLastEventIDBytes bounds the Last-Event-ID header a client may send.
+const maxLastEventIDBytes = 256
+
+// ServeHTTP streams the authenticated viewer's notifications as Server-Sent
+// Events:
+//
+//	id: 0000000000000042
+//	event: message
+//	data: {"id":"0000000000000042","type":"message","thread":"...","message":{...},"badge":3,...}
+//
+// A new stream begins with a ready event whose id is the viewer's newest
+// notification. A client that reconnects with Last-Event-ID gets exactly the
+// events it missed, then ready; if it missed more than the replay window
+// holds, it gets a resync event instead. Comment lines keep an idle stream
+// open. A request that fails authentication is answered 401; once the
+// stream has started, trouble on the server's side ends it, and the client
+// reconnects after the retry delay the stream set (as EventSource does).
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		http.Error(w, "inapp: the stream is read with GET", http.StatusMethodNotAllowed)
+		return
+	}
+	v, err := h.auth(r)
+	if err == nil {
+		err = v.Validate()
+	}
+	if err != nil {
+		http.Error(w, "inapp: unauthenticated", http.StatusUnauthorized)
+		return
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		http.Error(w, "inapp: shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer h.wg.Done()
+
+	ctx := r.Context()
+	log := h.o.log.With(slog.String("tenant", string(v.Tenant)), slog.String("staff", string(v.Staff)))
+	s := &stream{h: h, w: w, rc: http.NewResponseController(w), log: log}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	if err := s.write([]byte("retry: " + strconv.FormatInt(h.o.retry.Milliseconds(), 10) + "\n\n")); err != nil {
+		if errors.Is(err, http.ErrNotSupported) {
+			log.ErrorContext(ctx, "inapp: the ResponseWriter cannot flush; no stream possible")
+		}
+		return
+	}
+
+	g, c, creator, err := h.join(recipient{v.Tenant, v.Staff})
+	if err != nil {
+		return
+	}
+	defer h.leave(g, c)
+	s.g, s.c = g, c
+	var latest string
+	if creator {
+		latest, err = h.initGroup(ctx, g)
+	} else {
+		select {
+		case <-g.initDone:
+			err = g.initErr
+		case <-ctx.Done():
+			return
+		}
+		if err == nil {
+			latest, err = h.log.LatestNotificationID(ctx, v.Tenant, v.Staff)
+		}
+	}
+	if err != nil {
+		s.fail(ctx, "start", err)
+		return
+	}
+
+	if last := r.Header.Get("Last-Event-ID"); last != "" {
+		err = s.replay(ctx, v, last)
+	} else {
+		s.last = latest
+		err = s.writeFrame(markerFrame(EventReady, latest, true, Marker{LastID: latest}))
+	}
+	if err != nil {
+		s.fail(ctx, "replay", err)
+		return
+	}
+	s.loop(ctx)
+}
+
+// stream is the writing side of one connection.
+type stream struct {
+	h    *Hub
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	log  *slog.Logger
+	g    *group
+	c    *conn
+	last string // the id of the newest event written
+}
+
+// replay writes what the client missed after its Last-Event-ID, oldest
+// first, and then ready; or resync, when that is not possible.
+func (s *stream) replay(ctx context.Context, v conversations.Viewer, after string) error {
+	h := s.h
+	s.last = after
+	if len(after) > maxLastEventIDBytes {
+		return s.resync(ctx, v, "unknown_id")
+	}
+	replayed := 0
+	for {
+		ns, err := h.log.NotificationsSince(ctx, v.Tenant, v.Staff, s.last, fetchPage)
+		switch {
+		case errors.Is(err, conversations.ErrInvalid):
+			return s.resync(ctx, v, "unknown_id")
+		case errors.Is(err, conversations.ErrNotFound):
+			// Pruned, or never issued to this viewer (another account's id
+			// on a shared phone): either way there is nothing to continue.
+			return s.resync(ctx, v, "expired")
+		case err != nil:
+			return err
+		}
+		if len(ns) > 0 && replayed == 0 && h.o.now().Sub(ns[0].At) > h.o.window {
+			return s.resync(ctx, v, "expired")
+		}
+		if replayed+len(ns) > h.o.maxReplay {
+			return s.resync(ctx, v, "too_many")
+		}
+		for _, n := range ns {
+			f, err := eventFrame(n)
+			if err != nil {
+				return err
+			}
+			if err := s.writeFrame(f); err != nil {
+				return err
+			}
+		}
+		replayed += len(ns)
+		if len(ns) < fetchPage {
+			break
+		}
+	}
+	return s.writeFrame(markerFrame(EventReady, s.last, false, Marker{LastID: s.last, Replayed: replayed}))
+}
+
+// resync tells the client to reload, and continues from the newest id.
+func (s *stream) resync(ctx context.Context, v conversations.Viewer, reason string) error {
+	latest, err := s.h.log.LatestNotificationID(ctx, v.Tenant, v.Staff)
+	if err != nil {
+		return err
+	}
+	return s.writeFrame(resyncFrame(latest, reason))
+}
+
+// loop writes live events and heartbeats until the client goes, the hub
+// drops the connection, or the hub closes.
+func (s *stream) loop(ctx context.Context) {
+	hb := time.NewTicker(s.h.o.heartbeat)
+	defer hb.Stop()
+	for {
+		select {
+		case <-s.c.wake:
+			frames, ok := s.h.take(s.g, s.c)
+			if !ok {
+				return
+			}
+			if err := s.writeLive(frames); err != nil {
+				return
+			}
+		case <-hb.C:
+			if err := s.write([]byte(":\n\n")); err != nil {
+				return
+			}
+		case <-s.c.gone:
+			return
+		case <-ctx.Done():
+			return
+		case <-s.h.closing:
+			return
+		}
+	}
+}
+
+// writeLive writes frames with one flush. Live events overlap the replay
+// (they were read for the group while this stream caught up): ids say which
+// are new.
+func (s *stream) writeLive(frames []*frame) error {
+	if err := s.rc.SetWriteDeadline(time.Now().Add(s.h.o.writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	for _, f := range frames {
+		if f.id <= s.last {
+			continue
+		}
+		if _, err := s.w.Write(f.b); err != nil {
+			return err
+		}
+		s.last = f.id
+	}
+	return s.rc.Flush()
+}
+
+func (s *stream) writeFrame(f *frame) error {
+	if err := s.write(f.b); err != nil {
+		return err
+	}
+	if f.id != "" {
+		s.last = f.id
+	}
+	return nil
+}
+
+// write writes b and flushes, within the write timeout.
+func (s *stream) write(b []byte) error {
+	if err := s.rc.SetWriteDeadline(time.Now().Add(s.h.o.writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	if _, err := s.w.Write(b); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+func (s *stream) fail(ctx context.Context, op string, err error) {
+	if ctx.Err() != nil {
+		return // the client went away
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "inapp: stream ended: "+op, slog.String("err", err.Error()))
+}
+
+// eventFrame encodes a logged notification as an event.
+func eventFrame(n conversations.Notification) (*frame, error) {
+	data, err := json.Marshal(notify.NewPayload(n))
+	if err != nil {
+		return nil, err
+	}
+	return &frame{id: n.ID, b: encodeFrame(n.ID, true, string(n.Type), data)}, nil
+}
+
+func resyncFrame(latest, reason string) *frame {
+	return markerFrame(EventResync, latest, true, Marker{LastID: latest, Reason: reason})
+}
+
+func markerFrame(event, id string, withID bool, m Marker) *frame {
+	data, _ := json.Marshal(m) // a struct of strings and an int always encodes
+	f := &frame{b: encodeFrame(id, withID, event, data)}
+	if withID {
+		f.id = id
+	}
+	return f
+}
+
+// encodeFrame writes one event. The data is JSON, which has no raw line
+// breaks, so it is one data line; ids are the Log's, which have none either.
+func encodeFrame(id string, withID bool, event string, data []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(id) + len(event) + len(data) + 24)
+	if withID {
+		b.WriteString("id: ")
+		b.WriteString(id)
+		b.WriteByte('\n')
+	}
+	b.WriteString("event: ")
+	b.WriteString(event)
+	b.WriteString("\ndata: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	return b.Bytes()
+}

@@ -1,0 +1,409 @@
+package inapp_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/internal/testdb"
+	"github.com/fieldtalk/fieldtalk/notify/inapp"
+	"github.com/fieldtalk/fieldtalk/store"
+)
+
+func message(v conversations.Viewer, thread string, badge int64) conversations.Notification {
+	return conversations.Notification{
+		Tenant: v.Tenant, Recipient: v.Staff, Type: conversations.EventMessage,
+		Thread: conversations.ThreadID(thread), Badge: badge,
+	}
+}
+
+func viewer(staff string) conversations.Viewer {
+	return conversations.Viewer{Tenant: "t1", Staff: conversations.StaffID(staff), Role: conversations.RoleDispatcher}
+}
+
+func newHub(t testing.TB, db inapp.Log, opts ...inapp.Option) (*inapp.Hub, *httptest.Server) {
+	t.Helper()
+	hub, err := inapp.New(inapp.Config{Log: db, Authenticate: authenticate}, opts...)
+	require.NoError(t, err)
+	return hub, newServer(t, hub)
+}
+
+// waitFor polls cond until it holds or the test's patience runs out.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A client that reconnects with Last-Event-ID gets exactly what it missed
+// (nothing before, nothing twice), then ready, then live events.
+func TestResumeReplaysExactlyWhatWasMissed(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		hub, srv := newHub(t, db)
+		dana, tom := viewer("dana"), viewer("tom")
+
+		c1 := dial(t, srv.URL, dana, "")
+		c1.mustReady(t)
+		for i := 1; i <= 2; i++ {
+			require.NoError(t, hub.Notify(ctx, message(dana, fmt.Sprint("before-", i), int64(i))))
+		}
+		assert.Equal(t, "before-1", c1.mustNote(t).payload(t).Thread)
+		assert.Equal(t, "before-2", c1.mustNote(t).payload(t).Thread)
+		c1.Close()
+		waitFor(t, "the hub to see the client go", func() bool { return hub.Connections() == 0 })
+
+		var missed []string
+		for i := 1; i <= 3; i++ {
+			n := message(dana, fmt.Sprint("missed-", i), int64(2+i))
+			require.NoError(t, hub.Notify(ctx, n))
+			require.NoError(t, hub.Notify(ctx, message(tom, "not-for-dana", 1)))
+			missed = append(missed, string(n.Thread))
+		}
+
+		c2 := dial(t, srv.URL, dana, c1.LastEventID())
+		var got []string
+		for range missed {
+			ev := c2.mustNext(t)
+			require.Equal(t, string(conversations.EventMessage), ev.Event, "replayed before ready: %+v", ev)
+			got = append(got, ev.payload(t).Thread)
+		}
+		assert.Equal(t, missed, got, "the replay is exactly what was missed, in order")
+		ready := c2.mustNext(t)
+		require.Equal(t, inapp.EventReady, ready.Event)
+		assert.False(t, ready.HasID, "ready after a replay keeps the client's last id")
+		assert.Equal(t, 3, ready.marker(t).Replayed)
+
+		require.NoError(t, hub.Notify(ctx, message(dana, "live", 6)))
+		assert.Equal(t, "live", c2.mustNext(t).payload(t).Thread, "then live events, with nothing in between")
+		c2.quiet(t, 150*time.Millisecond, "nothing else")
+	})
+}
+
+// Under a steady stream of notifications, a client that keeps dropping and
+// resuming still sees every notification exactly once, in order: the
+// replay and the live events it overlaps are stitched by id.
+func TestResumeUnderLoadIsGaplessAndDuplicateFree(t *testing.T) {
+	db := testdb.SQLite(t)
+	ctx := context.Background()
+	hub, srv := newHub(t, db)
+	dana := viewer("dana")
+	const total = 150
+
+	// A second device stays connected throughout, so the recipient's live
+	// reads run while the first device replays.
+	steady := dial(t, srv.URL, dana, "")
+	steady.mustReady(t)
+	first := dial(t, srv.URL, dana, "")
+	lastID := first.mustReady(t).ID
+	first.Close()
+
+	go func() {
+		for i := range total {
+			if err := hub.Notify(ctx, message(dana, fmt.Sprintf("n%03d", i), int64(i))); err != nil {
+				t.Errorf("notify: %v", err)
+				return
+			}
+		}
+	}()
+
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var got []string
+	for len(got) < total {
+		c := dial(t, srv.URL, dana, lastID)
+		for take := 1 + rnd.IntN(20); take > 0 && len(got) < total; take-- {
+			ev := c.mustNext(t)
+			require.NotEqual(t, inapp.EventResync, ev.Event)
+			if ev.Event == inapp.EventReady {
+				continue
+			}
+			got = append(got, ev.payload(t).Thread)
+			// What the app has handled, not what the reader has parsed
+			// ahead: this is the id a reconnect must send.
+			lastID = ev.ID
+		}
+		c.Close()
+	}
+	for i, th := range got {
+		require.Equal(t, fmt.Sprintf("n%03d", i), th, "event %d across reconnects", i)
+	}
+	for i := range total {
+		require.Equal(t, fmt.Sprintf("n%03d", i), steady.mustNote(t).payload(t).Thread, "the device that stayed connected")
+	}
+}
+
+func TestResync(t *testing.T) {
+	db := testdb.SQLite(t)
+	ctx := context.Background()
+	var (
+		mu  sync.Mutex
+		now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	hub, srv := newHub(t, db, inapp.WithClock(clock), inapp.WithReplayWindow(time.Hour), inapp.WithMaxReplay(3))
+	dana := viewer("dana")
+
+	var ids []string
+	for i := range 5 {
+		n := message(dana, fmt.Sprint("th", i), 1)
+		n.At = clock()
+		logged, err := db.AppendNotification(ctx, n)
+		require.NoError(t, err)
+		ids = append(ids, logged.ID)
+	}
+	resync := func(t *testing.T, lastID, reason string) {
+		t.Helper()
+		c := dial(t, srv.URL, dana, lastID)
+		ev := c.mustNext(t)
+		require.Equal(t, inapp.EventResync, ev.Event, "%+v", ev)
+		assert.Equal(t, ids[4], ev.ID, "the stream continues from the newest id")
+		assert.Equal(t, reason, ev.marker(t).Reason)
+		require.NoError(t, hub.Notify(ctx, message(dana, "after", 1)))
+		assert.Equal(t, "after", c.mustNote(t).payload(t).Thread, "and then goes live")
+		c.Close()
+		ids[4] = c.LastEventID()
+	}
+	t.Run("unknown id", func(t *testing.T) { resync(t, "not-an-id", "unknown_id") })
+	t.Run("id never issued", func(t *testing.T) { resync(t, "9999999999999999", "expired") })
+	t.Run("more missed than the replay allows", func(t *testing.T) { resync(t, ids[0], "too_many") })
+	t.Run("older than the window", func(t *testing.T) {
+		mu.Lock()
+		now = now.Add(2 * time.Hour)
+		mu.Unlock()
+		resync(t, ids[2], "expired")
+	})
+}
+
+// slowListener makes every accepted connection's send buffer as small as
+// the kernel allows, so a client that stops reading blocks the server's
+// writes after a few KiB instead of a few MiB.
+type slowListener struct{ net.Listener }
+
+func (l slowListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(1)
+	}
+	return c, err
+}
+
+// A client that stops reading is dropped once its buffer fills, while
+// another device of the same person keeps receiving everything.
+func TestSlowClientIsDroppedFastOneKeepsUp(t *testing.T) {
+	db := testdb.SQLite(t)
+	ctx := context.Background()
+	hub, err := inapp.New(inapp.Config{Log: db, Authenticate: authenticate},
+		inapp.WithBuffer(64), inapp.WithWriteTimeout(time.Second))
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(hub)
+	srv.Listener = slowListener{srv.Listener}
+	srv.Start()
+	t.Cleanup(func() { _ = hub.Close(); srv.Close() })
+	dana := viewer("dana")
+
+	fast := dial(t, srv.URL, dana, "")
+	fast.mustReady(t)
+
+	slow, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer slow.Close()
+	require.NoError(t, slow.(*net.TCPConn).SetReadBuffer(1))
+	_, err = fmt.Fprintf(slow, "GET / HTTP/1.1\r\nHost: fieldtalk\r\nAuthorization: %s\r\n\r\n", authHeader(dana))
+	require.NoError(t, err)
+	waitFor(t, "both streams", func() bool { return hub.Connections() == 2 })
+
+	const total = 200
+	body := strings.Repeat("A long message that fills the socket buffers quickly. ", 25)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range total {
+			n := message(dana, fmt.Sprintf("n%03d", i), int64(i))
+			n.Message = &conversations.Message{ID: "m", Tenant: "t1", Thread: n.Thread, Body: body, Status: conversations.StatusReceived}
+			if err := hub.Notify(ctx, n); err != nil {
+				t.Errorf("notify: %v", err)
+				return
+			}
+		}
+	}()
+	for i := range total {
+		ev := fast.mustNote(t)
+		require.Equal(t, fmt.Sprintf("n%03d", i), ev.payload(t).Thread, "the fast client gets everything, in order")
+	}
+	<-done
+	assert.Equal(t, 1, hub.Connections(), "the slow client was dropped")
+
+	// The slow client's response ends (cleanly, or cut off if the server's
+	// write timed out): a reading client would now reconnect.
+	require.NoError(t, slow.SetReadDeadline(time.Now().Add(10*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(slow), nil)
+	require.NoError(t, err)
+	_, err = io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the slow client's stream ends, it does not hang")
+	}
+}
+
+func TestHeartbeats(t *testing.T) {
+	hub, srv := newHub(t, testdb.SQLite(t), inapp.WithHeartbeat(20*time.Millisecond))
+	_ = hub
+	c := dial(t, srv.URL, viewer("dana"), "")
+	c.mustReady(t)
+	waitFor(t, "heartbeat comments", func() bool { return c.comments.Load() >= 3 })
+}
+
+func TestRefusals(t *testing.T) {
+	_, srv := newHub(t, testdb.SQLite(t))
+	for _, tc := range []struct {
+		name   string
+		method string
+		auth   string
+		want   int
+	}{
+		{"no credentials", http.MethodGet, "", http.StatusUnauthorized},
+		{"an invalid viewer", http.MethodGet, "Viewer t1/dana/janitor", http.StatusUnauthorized},
+		{"not a GET", http.MethodPost, authHeader(viewer("dana")), http.StatusMethodNotAllowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, srv.URL, nil)
+			require.NoError(t, err)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, tc.want, resp.StatusCode)
+		})
+	}
+}
+
+// Close ends every stream, and the Hub refuses new ones.
+func TestCloseEndsStreams(t *testing.T) {
+	hub, srv := newHub(t, testdb.SQLite(t))
+	a, b := dial(t, srv.URL, viewer("dana"), ""), dial(t, srv.URL, viewer("tom"), "")
+	a.mustReady(t)
+	b.mustReady(t)
+	require.NoError(t, hub.Close())
+	assert.True(t, a.ended(5*time.Second), "the stream ends")
+	assert.True(t, b.ended(5*time.Second), "the stream ends")
+	_, err := dialErr(context.Background(), http.DefaultClient, srv.URL, viewer("dana"), "")
+	assert.Error(t, err, "a closed hub refuses new streams")
+}
+
+// A staff member's oldest stream gives way when they open too many.
+func TestTooManyStreamsDropsTheOldest(t *testing.T) {
+	hub, srv := newHub(t, testdb.SQLite(t), inapp.WithMaxConnsPerStaff(2))
+	dana := viewer("dana")
+	oldest := dial(t, srv.URL, dana, "")
+	oldest.mustReady(t)
+	second := dial(t, srv.URL, dana, "")
+	second.mustReady(t)
+	third := dial(t, srv.URL, dana, "")
+	third.mustReady(t)
+	assert.True(t, oldest.ended(5*time.Second), "the oldest stream is closed")
+	assert.Equal(t, 2, hub.Connections())
+	require.NoError(t, hub.Notify(context.Background(), message(dana, "th", 1)))
+	assert.Equal(t, "th", second.mustNote(t).payload(t).Thread)
+	assert.Equal(t, "th", third.mustNote(t).payload(t).Thread)
+}
+
+// The raw stream is what the SSE spec asks for.
+func TestWireFormat(t *testing.T) {
+	hub, srv := newHub(t, testdb.SQLite(t), inapp.WithRetry(1500*time.Millisecond))
+	dana := viewer("dana")
+	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", authHeader(dana))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	br := bufio.NewReader(resp.Body)
+	read := func(lines int) string {
+		var b strings.Builder
+		for range lines {
+			l, err := br.ReadString('\n')
+			require.NoError(t, err)
+			b.WriteString(l)
+		}
+		return b.String()
+	}
+	assert.Equal(t, "retry: 1500\n\n", read(2))
+	assert.Equal(t, "id: 0000000000000000\nevent: ready\ndata: {\"last_id\":\"0000000000000000\"}\n\n", read(4),
+		"a recipient with no notifications yet starts before the first")
+	n := message(dana, "th1", 7)
+	n.Urgent = true
+	n.At = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	require.NoError(t, hub.Notify(context.Background(), n))
+	assert.Equal(t, "id: 0000000000000001\nevent: message\n"+
+		`data: {"id":"0000000000000001","tenant":"t1","recipient":"dana","type":"message","thread":"th1","badge":7,"urgent":true,"at":"2026-05-01T12:00:00Z"}`+"\n\n",
+		read(4))
+}
+
+// A stream whose next notifications were pruned before this instance read
+// them (it missed signals for longer than the log keeps them) is told to
+// resync, and goes on from the newest.
+func TestLiveGapBecomesResync(t *testing.T) {
+	db := testdb.SQLite(t)
+	ctx := context.Background()
+	hub, srv := newHub(t, db)
+	dana := viewer("dana")
+	c := dial(t, srv.URL, dana, "")
+	c.mustReady(t)
+
+	// Logged without a signal, then pruned: this instance never saw them.
+	for i := range 2 {
+		_, err := db.AppendNotification(ctx, message(dana, fmt.Sprint("lost-", i), 1))
+		require.NoError(t, err)
+	}
+	_, err := db.PruneNotifications(ctx, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+
+	require.NoError(t, hub.Notify(ctx, message(dana, "after the gap", 3)))
+	ev := c.mustNext(t)
+	require.Equal(t, inapp.EventResync, ev.Event, "%+v", ev)
+	assert.Equal(t, "gap", ev.marker(t).Reason)
+	latest, err := db.LatestNotificationID(ctx, "t1", "dana")
+	require.NoError(t, err)
+	assert.Equal(t, latest, ev.ID, "the stream goes on from the newest")
+	require.NoError(t, hub.Notify(ctx, message(dana, "live again", 4)))
+	assert.Equal(t, "live again", c.mustNote(t).payload(t).Thread)
+}
+
+// The Hub forgets what is older than its replay window.
+func TestHubPrunesOutsideTheWindow(t *testing.T) {
+	db := testdb.SQLite(t)
+	ctx := context.Background()
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	n := message(viewer("dana"), "old", 1)
+	n.At = old
+	_, err := db.AppendNotification(ctx, n)
+	require.NoError(t, err)
+	newHub(t, db, inapp.WithReplayWindow(time.Hour), inapp.WithPruneInterval(10*time.Millisecond),
+		inapp.WithClock(func() time.Time { return old.Add(2 * time.Hour) }))
+	waitFor(t, "the old notification to be pruned", func() bool {
+		_, err := db.NotificationsSince(ctx, "t1", "dana", "", 0)
+		return errors.Is(err, conversations.ErrNotFound)
+	})
+}
