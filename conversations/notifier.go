@@ -12,6 +12,7 @@ const (
 	EventMessage EventType = "message" // a new message in a thread the recipient watches
 	EventStatus  EventType = "status"  // a status change of a message the recipient sent
 	EventRead    EventType = "read"    // the recipient read a thread on another device
+	EventBadge   EventType = "badge"   // the recipient's badge changed (an assignment, an archived thread)
 )
 
 // Notification tells one staff member about one event, with their badge

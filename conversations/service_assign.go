@@ -14,12 +14,16 @@ func (s *Service) Assign(ctx context.Context, tenant TenantID, job JobID, staff 
 	if err := validateAssignment(tenant, job, staff); err != nil {
 		return err
 	}
-	return s.store.Tx(ctx, func(tx Store) error {
+	err := s.store.Tx(ctx, func(tx Store) error {
 		if err := s.requireStaff(ctx, tx, tenant, staff...); err != nil {
 			return err
 		}
 		return tx.Assign(ctx, tenant, job, staff...)
 	})
+	if err == nil {
+		s.notifyBadges(ctx, tenant, "", staff)
+	}
+	return err
 }
 
 // Unassign removes staff from a job.
@@ -27,7 +31,11 @@ func (s *Service) Unassign(ctx context.Context, tenant TenantID, job JobID, staf
 	if err := validateAssignment(tenant, job, staff); err != nil {
 		return err
 	}
-	return s.store.Unassign(ctx, tenant, job, staff...)
+	if err := s.store.Unassign(ctx, tenant, job, staff...); err != nil {
+		return err
+	}
+	s.notifyBadges(ctx, tenant, "", staff)
+	return nil
 }
 
 // SyncAssignments replaces the assignees of every job in jobs (an empty list
@@ -47,17 +55,27 @@ func (s *Service) SyncAssignments(ctx context.Context, tenant TenantID, jobs map
 		ids = append(ids, job)
 	}
 	slices.Sort(ids) // a fixed order keeps concurrent syncs from deadlocking
-	return s.store.Tx(ctx, func(tx Store) error {
+	var affected []StaffID
+	err := s.store.Tx(ctx, func(tx Store) error {
 		for _, job := range ids {
 			if err := s.requireStaff(ctx, tx, tenant, jobs[job]...); err != nil {
+				return err
+			}
+			before, err := tx.Assignees(ctx, tenant, job)
+			if err != nil {
 				return err
 			}
 			if err := tx.SetAssignees(ctx, tenant, job, jobs[job]); err != nil {
 				return err
 			}
+			affected = append(append(affected, before...), jobs[job]...)
 		}
 		return nil
 	})
+	if err == nil {
+		s.notifyBadges(ctx, tenant, "", affected)
+	}
+	return err
 }
 
 func validateAssignment(tenant TenantID, job JobID, staff []StaffID) error {

@@ -64,8 +64,10 @@ func (s *Service) send(ctx context.Context, staff []Staff, n Notification) {
 		return
 	}
 	v := staff[i].Viewer()
-	if _, err := s.visibleThread(ctx, s.store, v, n.Thread); err != nil {
-		return
+	if n.Type != EventBadge {
+		if _, err := s.visibleThread(ctx, s.store, v, n.Thread); err != nil {
+			return
+		}
 	}
 	badge, err := s.store.Badge(ctx, s.policy.Scope(v))
 	if err != nil {
@@ -79,4 +81,41 @@ func (s *Service) send(ctx context.Context, staff []Staff, n Notification) {
 	if err := s.notifier.Notify(ctx, n); err != nil {
 		s.log.WarnContext(ctx, "conversations: notify", "staff", n.Recipient, "type", n.Type, "err", err)
 	}
+}
+
+// notifyBadges tells each of ids (staff of tenant) their badge after a
+// change of what they may see, so every device shows the new count at once.
+func (s *Service) notifyBadges(ctx context.Context, tenant TenantID, thread ThreadID, ids []StaffID) {
+	if s.notifier == nil || len(ids) == 0 {
+		return
+	}
+	staff, err := s.store.ListStaff(ctx, tenant)
+	if err != nil {
+		s.log.ErrorContext(ctx, "conversations: notify: list staff", "tenant", tenant, "err", err)
+		return
+	}
+	for _, id := range uniqueStaff(ids) {
+		s.send(ctx, staff, Notification{Tenant: tenant, Recipient: id, Type: EventBadge, Thread: thread})
+	}
+}
+
+// viewersOf returns the staff of t's business who may see t.
+func (s *Service) viewersOf(ctx context.Context, t Thread) ([]StaffID, error) {
+	staff, err := s.store.ListStaff(ctx, t.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	var out []StaffID
+	for _, st := range staff {
+		if s.policy.Scope(st.Viewer()).Allows(t) {
+			out = append(out, st.ID)
+		}
+	}
+	return out, nil
+}
+
+func uniqueStaff(ids []StaffID) []StaffID {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -203,16 +203,29 @@ func (s *Service) Unarchive(ctx context.Context, v Viewer, id ThreadID) error {
 }
 
 func (s *Service) setArchived(ctx context.Context, v Viewer, id ThreadID, archived bool) error {
-	return s.store.Tx(ctx, func(tx Store) error {
-		t, err := s.visibleThread(ctx, tx, v, id)
-		if err != nil {
+	var (
+		t       Thread
+		changed bool
+	)
+	err := s.store.Tx(ctx, func(tx Store) error {
+		var err error
+		if t, err = s.visibleThread(ctx, tx, v, id); err != nil || t.Archived == archived {
 			return err
 		}
-		if t.Archived == archived {
-			return nil
-		}
+		changed = true
 		return tx.SetArchived(ctx, v.Tenant, id, archived)
 	})
+	if err != nil || !changed || s.notifier == nil {
+		return err
+	}
+	// Everyone who sees the thread has a different badge now.
+	ids, err := s.viewersOf(ctx, t)
+	if err != nil {
+		s.log.ErrorContext(ctx, "conversations: notify: viewers", "thread", id, "err", err)
+		return nil
+	}
+	s.notifyBadges(ctx, v.Tenant, id, ids)
+	return nil
 }
 
 // JobThread finds or starts the customer thread with a job's contact, so a

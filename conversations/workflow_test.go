@@ -161,6 +161,7 @@ func TestEscalationReachesTheRightPeople(t *testing.T) {
 		ctx := context.Background()
 		w := newFlowWorld(t, db, nil)
 		require.NoError(t, w.svc.Assign(ctx, w.tenant, "job-7", w.tech1.Staff))
+		w.notes.take()
 		esc := conversations.Escalation{
 			Tenant: w.tenant, Contact: conversations.Contact{Phone: "+15005550999", Name: "Pat Lee"},
 			Summary: "Caller reports water coming through the ceiling below the new heater.", Reason: "active leak",

@@ -85,6 +85,14 @@ func (w *world) expect(t testing.TB, c *sseClient, v conversations.Viewer, typ c
 	return ev
 }
 
+// expectBadge reads c's next notification: a badge-only event with badge.
+func expectBadge(t testing.TB, c *sseClient, badge int64, why string) {
+	t.Helper()
+	ev := c.mustNote(t)
+	assert.Equal(t, string(conversations.EventBadge), ev.Event, "%s: the event type", why)
+	assert.Equal(t, badge, ev.payload(t).Badge, "%s: the badge in the event", why)
+}
+
 // The badge a device sees in the stream follows inbound messages, reads on
 // another device, unassignments and archiving, on both databases.
 func TestStreamedBadgeFollowsTheInbox(t *testing.T) {
@@ -133,12 +141,15 @@ func TestStreamedBadgeFollowsTheInbox(t *testing.T) {
 		require.NoError(t, w.svc.LinkJob(ctx, w.disp, t2, "job-2"))
 		require.NoError(t, w.svc.Assign(ctx, w.tenant, "job-1", w.tom.Staff))
 		require.NoError(t, w.svc.Assign(ctx, w.tenant, "job-2", w.tom.Staff))
+		expectBadge(t, tomPhone, 1, "assigned to job 1: its thread counts at once")
+		expectBadge(t, tomPhone, 2, "assigned to job 2 as well")
 		w.inbound(t, "+15005550101", "Gate code is 4321")
 		w.expect(t, tomPhone, w.tom, conversations.EventMessage, t1, 2+1, "assigned technician: two unread here, one there")
 
 		// Unassigned from job 2: its thread leaves Tom's badge, and goes
 		// back to the dispatcher.
 		require.NoError(t, w.svc.Unassign(ctx, w.tenant, "job-2", w.tom.Staff))
+		expectBadge(t, tomPhone, 2, "unassigned from job 2: its thread leaves the badge at once")
 		w.inbound(t, "+15005550202", "Hello?")
 		for _, c := range []*sseClient{phone, tablet} {
 			w.expect(t, c, w.disp, conversations.EventMessage, t2, 1+2, "an unwatched thread goes back to the dispatcher")
@@ -149,6 +160,9 @@ func TestStreamedBadgeFollowsTheInbox(t *testing.T) {
 		// Archiving thread 2 (two unread) takes it out of the dispatcher's
 		// badge; a new message brings it back, whole.
 		require.NoError(t, w.svc.Archive(ctx, w.disp, t2))
+		for _, c := range []*sseClient{phone, tablet} {
+			expectBadge(t, c, 2, "archiving tells every device the new badge at once")
+		}
 		m3 := w.inbound(t, "+15005550303", "Do you do gutters?")
 		for _, c := range []*sseClient{phone, tablet} {
 			w.expect(t, c, w.disp, conversations.EventMessage, m3.Thread, 2+1, "the archived thread is left out of the badge")

@@ -34,7 +34,8 @@ const MaxBodyRunes = 200
 //     silently;
 //   - a message of the recipient's that could not be delivered is shown;
 //     other status changes send nothing;
-//   - a read on another device updates the badge silently.
+//   - a read on another device, or a change of what the recipient may see
+//     (an assignment, an archived thread), updates the badge silently.
 func DefaultRender(n conversations.Notification) (Push, bool) {
 	m := n.Message
 	switch n.Type {
@@ -43,8 +44,10 @@ func DefaultRender(n conversations.Notification) (Push, bool) {
 			return Push{Title: "New message"}, true
 		}
 		switch {
-		case m.Kind == conversations.KindEscalation:
+		case m.Kind == conversations.KindEscalation && (n.Urgent || m.Urgent):
 			return Push{Title: "Urgent: a customer needs a person", Body: text(m)}, true
+		case m.Kind == conversations.KindEscalation:
+			return Push{Title: "A customer was handed to the team", Body: text(m)}, true
 		case m.Kind == conversations.KindInternal:
 			return Push{Title: "Team message", Body: text(m)}, true
 		case m.Direction == conversations.DirectionInbound:
@@ -68,7 +71,7 @@ func DefaultRender(n conversations.Notification) (Push, bool) {
 			title += " to " + m.To
 		}
 		return Push{Title: title, Body: body}, true
-	case conversations.EventRead:
+	case conversations.EventRead, conversations.EventBadge:
 		return Push{}, true
 	}
 	return Push{}, false

@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/fieldtalk/fieldtalk/channel/twilio"
+	"github.com/fieldtalk/fieldtalk/channel/twilio/twiliotest"
+	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/policy"
+)
+
+// publicURL is where "Twilio" believes the webhooks live; requests go to
+// the loopback server, signed for this URL (twiliotest.WebhookClient.Target).
+const publicURL = "https://bench.fieldtalk.example"
+
+// target is an existing, non-archived customer thread an inbound message goes to.
+type target struct {
+	tenant, thread, phone, number string
+}
+
+// stamps is a Notifier that records when the Service first notifies anyone
+// of each inbound message (keyed by provider id), and counts notifications.
+type stamps struct {
+	mu    sync.Mutex
+	track bool
+	first map[string]time.Time
+	count atomic.Int64
+}
+
+func (s *stamps) Notify(_ context.Context, n conversations.Notification) error {
+	now := time.Now()
+	s.count.Add(1)
+	if n.Message == nil {
+		return nil
+	}
+	s.mu.Lock()
+	if _, ok := s.first[n.Message.ProviderID]; s.track && !ok {
+		s.first[n.Message.ProviderID] = now
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *stamps) reset(track bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.track, s.first = track, map[string]time.Time{}
+	s.count.Store(0)
+}
+
+func (s *stamps) at(sid string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.first[sid]
+	return t, ok
+}
+
+// webhooks serves the Inbound handler twice over loopback HTTP: for a
+// Service with the stamping Notifier (/notify/...) and for one without
+// (/plain/...).
+type webhooks struct {
+	srv    *httptest.Server
+	client *twiliotest.WebhookClient
+	stamps *stamps
+}
+
+func (e *env) webhooks() (*webhooks, error) {
+	st := &stamps{}
+	st.reset(false)
+	withNotify, err := conversations.NewService(conversations.Config{Store: e.db, Policy: policy.Default(), Notifier: st})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for path, svc := range map[string]*conversations.Service{"/notify/inbound": withNotify, "/plain/inbound": e.svc} {
+		wh, err := twilio.NewWebhooks(twilio.Config{AuthToken: twiliotest.AuthToken, PublicURL: publicURL}, svc)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(path, wh.Inbound())
+	}
+	srv := httptest.NewServer(mux)
+	transport := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}
+	return &webhooks{
+		srv:    srv,
+		stamps: st,
+		client: &twiliotest.WebhookClient{Signer: twiliotest.Signer{AuthToken: twiliotest.AuthToken}, Target: srv.URL,
+			HTTP: &http.Client{Transport: transport, Timeout: 30 * time.Second}},
+	}, nil
+}
+
+func (w *webhooks) close() {
+	w.srv.Close()
+	w.client.HTTP.CloseIdleConnections()
+}
+
+// post sends one signed inbound SMS to path and returns its MessageSid.
+func (w *webhooks) post(ctx context.Context, path string, t target, body string) (string, error) {
+	sid := twiliotest.NewSID("SM")
+	form := twiliotest.Inbound{MessageSID: sid, From: t.phone, To: t.number, Body: body}.Form()
+	resp, err := w.client.Post(ctx, publicURL+path, form, "")
+	if err != nil {
+		return "", err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("webhook answered %s", resp.Status)
+	}
+	return sid, nil
+}
+
+// targets draws n random existing, non-archived customer threads.
+func (e *env) targets(ctx context.Context, n int) ([]target, error) {
+	rows, err := e.base.Query(ctx, `SELECT tenant_id, id, contact_phone, business_number FROM threads
+WHERE kind = 'customer' AND NOT archived ORDER BY md5(id) LIMIT $1`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []target
+	for rows.Next() {
+		var t target
+		if err := rows.Scan(&t.tenant, &t.thread, &t.phone, &t.number); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 && rows.Err() == nil {
+		return nil, errors.New("no customer thread to send to")
+	}
+	return out, rows.Err()
+}
+
+var inboundBodies = []string{"On my way home now, the gate is open.", "Can you come tomorrow instead?",
+	"Thanks!", "The leak is back under the sink, can someone take a look this week?", "Yes 3pm works."}
+
+// throughput runs op on c workers for d and returns completed operations
+// per second and each operation's latency.
+func throughput(ctx context.Context, c int, d time.Duration, op func(ctx context.Context, worker int, r *rand.Rand) error) (float64, []time.Duration, error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		lat   []time.Duration
+		first error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	deadline := start.Add(d)
+	for w := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				if err := op(ctx, w, r); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+					break
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if first != nil {
+		return 0, nil, first
+	}
+	return float64(len(lat)) / elapsed.Seconds(), lat, nil
+}
+
+// The ceiling: one autocommitted single-row INSERT into messages (all its
+// indexes and its foreign key), on existing threads, with seqs far above
+// any real one; the rows are deleted afterwards.
+const rawInsert = `INSERT INTO messages (tenant_id, thread_id, seq, id, kind, direction, channel, author_type,
+  body, source, from_address, to_address, created_at, status, provider_id)
+VALUES ($1, $2, $3, $4, 'customer_sms', 'inbound', 'sms', 'customer', $5, 'provider', $6, $7, $8, 'received', $9)`
+
+const rawSeqBase = 1_000_000_000_000
+
+// The hand-written inbound ingest in one statement (the perf-anchor's
+// ingest_cte on fieldtalk's tables): route by (business number, customer),
+// skip a duplicate provider id, bump the thread, insert the message, move
+// the dispatcher-badge counter.
+const oneStatementIngest = `WITH t AS (
+  UPDATE threads
+     SET last_seq = last_seq + 1, last_message_at = greatest(last_message_at, $4), preview = left($5, 80)
+   WHERE tenant_id = $1 AND business_number = $2 AND contact_address = $3 AND kind = 'customer'
+     AND NOT EXISTS (SELECT 1 FROM messages m
+                     WHERE m.tenant_id = $1 AND m.channel = 'sms' AND m.provider_id = $6 AND m.provider_id <> '')
+  RETURNING id, last_seq, archived
+), c AS (
+  UPDATE tenant_counters SET customer_seq_sum = customer_seq_sum + 1
+   WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM t WHERE NOT t.archived)
+)
+INSERT INTO messages (tenant_id, thread_id, seq, id, kind, direction, channel, author_type, body, source,
+  from_address, to_address, created_at, status, provider_id)
+SELECT $1, t.id, t.last_seq, $7, 'customer_sms', 'inbound', 'sms', 'customer', $5, 'provider', $3, $2, $4, 'received', $6
+FROM t
+ON CONFLICT DO NOTHING
+RETURNING seq`
+
+func (e *env) measureIngest(ctx context.Context, log io.Writer) ([]row, error) {
+	targets, err := e.targets(ctx, 20000)
+	if err != nil {
+		return nil, err
+	}
+	wh, err := e.webhooks()
+	if err != nil {
+		return nil, err
+	}
+	defer wh.close()
+	var seq atomic.Int64
+	seq.Store(rawSeqBase)
+	defer func() {
+		// The ceiling's rows are not messages anyone sent: take them out.
+		if _, err := e.base.Exec(context.Background(), "DELETE FROM messages WHERE seq >= $1", rawSeqBase); err != nil {
+			fmt.Fprintf(log, "bench: delete the ceiling's rows: %v\n", err)
+		}
+	}()
+	pick := func(r *rand.Rand) target { return targets[r.IntN(len(targets))] }
+	body := func(r *rand.Rand) string { return inboundBodies[r.IntN(len(inboundBodies))] }
+
+	var out []row
+	for _, c := range e.cfg.concurrent {
+		pool, err := e.pool(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		raw, _, err := throughput(ctx, c, e.cfg.ingestFor, func(ctx context.Context, _ int, r *rand.Rand) error {
+			t := pick(r)
+			now := time.Now()
+			_, err := pool.Exec(ctx, rawInsert, t.tenant, t.thread, seq.Add(1), conversations.NewID[conversations.MessageID](),
+				body(r), t.phone, t.number, now, twiliotest.NewSID("SM"))
+			return err
+		})
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("raw insert: %w", err)
+		}
+		one, _, err := throughput(ctx, c, e.cfg.ingestFor, func(ctx context.Context, _ int, r *rand.Rand) error {
+			return e.ingestOne(ctx, pool, pick(r), body(r))
+		})
+		pool.Close()
+		if err != nil {
+			return nil, fmt.Errorf("one-statement ingest: %w", err)
+		}
+		wh.stamps.reset(false)
+		notified, _, err := throughput(ctx, c, e.cfg.ingestFor, func(ctx context.Context, _ int, r *rand.Rand) error {
+			_, err := wh.post(ctx, "/notify/inbound", pick(r), body(r))
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("webhook ingest: %w", err)
+		}
+		perMessage := float64(wh.stamps.count.Load()) / (notified * e.cfg.ingestFor.Seconds())
+		plain, _, err := throughput(ctx, c, e.cfg.ingestFor, func(ctx context.Context, _ int, r *rand.Rand) error {
+			_, err := wh.post(ctx, "/plain/inbound", pick(r), body(r))
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("webhook ingest: %w", err)
+		}
+		for _, rw := range []row{
+			{op: fmt.Sprintf("inbound webhook ingest, concurrency %d, Notifier attached", c), throughput: true,
+				ftRate: notified, baseRate: raw, baseName: "raw single-row INSERT",
+				note: fmt.Sprintf("about %.1f notifications per message; one-statement hand-written ingest %s", perMessage, rate(one))},
+			{op: fmt.Sprintf("inbound webhook ingest, concurrency %d, no Notifier", c), throughput: true,
+				ftRate: plain, baseRate: raw, baseName: "raw single-row INSERT",
+				note: fmt.Sprintf("%.2f× of the one-statement hand-written ingest (%s)", plain/one, rate(one))},
+		} {
+			fmt.Fprintf(log, "bench: %s\n", rw.text())
+			out = append(out, rw)
+		}
+	}
+	return out, nil
+}
+
+func (e *env) ingestOne(ctx context.Context, pool *pgxpool.Pool, t target, body string) error {
+	var seq int64
+	return pool.QueryRow(ctx, oneStatementIngest, t.tenant, t.number, t.phone, time.Now(), body,
+		twiliotest.NewSID("SM"), conversations.NewID[conversations.MessageID]()).Scan(&seq)
+}
+
+// measureLatency posts webhooks one at a time and takes, for each, the time
+// from the POST to the Service's first Notifier call for it. The baseline
+// is the hand-written one-statement ingest's round trip, alone: the floor of
+// filing a message before anyone can be told.
+func (e *env) measureLatency(ctx context.Context, log io.Writer) (row, error) {
+	targets, err := e.targets(ctx, 5000)
+	if err != nil {
+		return row{}, err
+	}
+	wh, err := e.webhooks()
+	if err != nil {
+		return row{}, err
+	}
+	defer wh.close()
+	pool, err := e.pool(ctx, 1)
+	if err != nil {
+		return row{}, err
+	}
+	defer pool.Close()
+	r := rand.New(rand.NewPCG(3, 5))
+	wh.stamps.reset(true)
+	var ft, base, responses []time.Duration
+	missing := 0
+	for i := range e.cfg.latencyN + 50 {
+		t := targets[r.IntN(len(targets))]
+		b := inboundBodies[r.IntN(len(inboundBodies))]
+		t0 := time.Now()
+		sid, err := wh.post(ctx, "/notify/inbound", t, b)
+		if err != nil {
+			return row{}, err
+		}
+		done := time.Since(t0)
+		t1 := time.Now()
+		if err := e.ingestOne(ctx, pool, targets[r.IntN(len(targets))], b); err != nil {
+			return row{}, err
+		}
+		one := time.Since(t1)
+		if i < 50 {
+			continue // warm-up
+		}
+		at, ok := wh.stamps.at(sid)
+		if !ok {
+			missing++
+			continue
+		}
+		ft = append(ft, at.Sub(t0))
+		responses = append(responses, done)
+		base = append(base, one)
+	}
+	rw := latencyRow("webhook to first Notifier call, concurrency 1", ft, base)
+	rw.baseName = "one-statement hand-written ingest round trip (no HTTP, no notification)"
+	rw.note = fmt.Sprintf("%d webhooks; webhook response p50 %s; measured to the Notifier call (in-process), not to an SSE client",
+		len(ft), ms(percentile(responses, 50)))
+	if missing > 0 {
+		rw.note += "; " + strconv.Itoa(missing) + " messages notified no one"
+	}
+	fmt.Fprintf(log, "bench: %s\n", rw.text())
+	return rw, nil
+}

@@ -1,0 +1,148 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/store"
+)
+
+// Demo is the demo business the example server starts with, so the API can
+// be tried with curl: its staff, each with a bearer token made up for this
+// run, a number, and a job with a customer. It is the example's
+// Authenticator; a host drops the module and provides its own.
+type Demo struct {
+	Tenant conversations.TenantID
+	Name   string
+	Job    conversations.JobID
+	// Customer is the job's customer.
+	Customer conversations.Contact
+	Staff    []DemoStaff
+	*Tokens
+}
+
+// DemoStaff is one member of the demo staff and their token.
+type DemoStaff struct {
+	conversations.Staff
+	Token string
+	About string // what they see, for the banner
+}
+
+// NewDemo makes up the demo business and its tokens.
+func NewDemo() *Demo {
+	d := &Demo{
+		Tenant: "acme-plumbing", Name: "Acme Plumbing", Job: "J-1042",
+		Customer: conversations.Contact{Name: "Pat Lee", Phone: "+15005550999", Email: "pat@example.com", Ref: "C-77"},
+	}
+	tokens := map[string]conversations.Viewer{}
+	for _, s := range []struct {
+		id, name string
+		role     conversations.Role
+		about    string
+	}{
+		{"dana", "Dana Reyes", conversations.RoleDispatcher, "dispatcher: sees every customer thread"},
+		{"tom", "Tom Becker", conversations.RoleTechnician, "technician on job J-1042 (Pat Lee, +15005550999)"},
+		{"tara", "Tara Singh", conversations.RoleTechnician, "technician on no job: sees only her own threads"},
+	} {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		st := DemoStaff{
+			Staff: conversations.Staff{Tenant: d.Tenant, ID: conversations.StaffID(s.id), Name: s.name, Role: s.role},
+			Token: "demo_" + s.id + "_" + hex.EncodeToString(b[:]), About: s.about,
+		}
+		d.Staff = append(d.Staff, st)
+		tokens[st.Token] = st.Viewer()
+	}
+	d.Tokens = NewTokens(tokens)
+	return d
+}
+
+// Token returns the token of staff member id ("" when there is none).
+func (d *Demo) Token(id conversations.StaffID) string {
+	for _, s := range d.Staff {
+		if s.ID == id {
+			return s.Token
+		}
+	}
+	return ""
+}
+
+// seedDemo puts the demo business in once the schema is up (again at every
+// start: every write is an upsert) and prints the banner.
+func seedDemo(lc fx.Lifecycle, d *Demo, cfg Config, svc *conversations.Service, db *store.DB, srv *Server, log *slog.Logger) {
+	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+		if err := d.seed(ctx, cfg, svc, db); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		log.Info("demo business ready", slog.String("tenant", string(d.Tenant)), slog.String("number", cfg.SMSNumber))
+		d.banner(cfg, srv)
+		return nil
+	}})
+}
+
+func (d *Demo) seed(ctx context.Context, cfg Config, svc *conversations.Service, db *store.DB) error {
+	if err := svc.PutSettings(ctx, conversations.Settings{Tenant: d.Tenant, Name: d.Name}); err != nil {
+		return err
+	}
+	for _, s := range d.Staff {
+		if err := svc.PutStaff(ctx, s.Staff); err != nil {
+			return err
+		}
+	}
+	if err := svc.ProvisionNumber(ctx, conversations.BusinessNumber{Tenant: d.Tenant, Number: cfg.SMSNumber, Default: true}); err != nil {
+		return err
+	}
+	if cfg.EmailFrom != "" {
+		if err := svc.ProvisionNumber(ctx, conversations.BusinessNumber{
+			Tenant: d.Tenant, Number: cfg.EmailFrom, Channel: conversations.ChannelEmail, Default: true,
+		}); err != nil {
+			return err
+		}
+	}
+	window := time.Now().UTC().Truncate(time.Hour).Add(2 * time.Hour)
+	if err := db.PutJob(ctx, conversations.JobContext{
+		Tenant: d.Tenant, ID: d.Job, Title: "Water heater replacement", Status: "scheduled",
+		WindowStart: window, WindowEnd: window.Add(2 * time.Hour), Address: "12 Elm St",
+		Technician: "Tom", Business: d.Name, Customer: d.Customer,
+	}); err != nil {
+		return err
+	}
+	if err := svc.Assign(ctx, d.Tenant, d.Job, "tom"); err != nil {
+		return err
+	}
+	// The job's conversation with its customer, linked to the job, so that
+	// what the customer texts reaches the technician assigned to it.
+	_, err := svc.JobThread(ctx, d.Staff[0].Viewer(), d.Job)
+	return err
+}
+
+// banner prints how to try the API.
+func (d *Demo) banner(cfg Config, srv *Server) {
+	var b strings.Builder
+	base := srv.URL()
+	fmt.Fprintf(&b, "\nfieldtalk example server on %s (public URL %s)\n", base, cfg.PublicURL)
+	fmt.Fprintf(&b, "Demo business %q (tenant %s), SMS number %s.\n", d.Name, d.Tenant, cfg.SMSNumber)
+	fmt.Fprintf(&b, "Bearer tokens for this run (paste into a shell):\n")
+	for _, s := range d.Staff {
+		fmt.Fprintf(&b, "  export %s=%s   # %s, %s\n", strings.ToUpper(string(s.ID)), s.Token, s.Name, s.About)
+	}
+	if cfg.hookSecretGenerated {
+		fmt.Fprintf(&b, "Receptionist and workflow hooks are signed with this run's FIELDTALK_HOOK_SECRET=%s\n", cfg.HookSecret)
+	}
+	fmt.Fprintf(&b, "Try:\n")
+	if srv.Serves(consoleInboundPattern) {
+		fmt.Fprintf(&b, "  curl -s %s/dev/sms -d '{\"from\":\"%s\",\"body\":\"Hi, when will the tech get here?\"}'\n", base, d.Customer.Phone)
+	}
+	fmt.Fprintf(&b, "  curl -s %s/v1/inbox -H \"Authorization: Bearer $TOM\"\n", base)
+	fmt.Fprintf(&b, "  curl -s %s/v1/badge -H \"Authorization: Bearer $TOM\"\n", base)
+	fmt.Fprintf(&b, "  curl -sN %s/v1/stream -H \"Authorization: Bearer $TOM\"   # live events\n\n", base)
+	fmt.Fprint(cfg.Stdout, b.String())
+}
