@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,6 +105,7 @@ type fixture struct {
 	s      conversations.Store
 	ctx    context.Context
 	tenant conversations.TenantID
+	mu     *sync.Mutex // guards clock: concurrency scenarios tick from many goroutines
 	clock  time.Time
 }
 
@@ -111,6 +113,7 @@ func newFixture(t *testing.T, s conversations.Store) *fixture {
 	return &fixture{
 		t: t, s: s, ctx: context.Background(),
 		tenant: "tenant-" + conversations.NewID[conversations.TenantID](),
+		mu:     &sync.Mutex{},
 		clock:  time.Date(2024, 6, 1, 9, 0, 0, 0, time.UTC),
 	}
 }
@@ -125,6 +128,8 @@ func (f *fixture) other() *fixture {
 // tick returns successive distinct times (micro-second aligned), so the
 // order of events is the order of calls.
 func (f *fixture) tick() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.clock = f.clock.Add(time.Second)
 	return f.clock
 }
