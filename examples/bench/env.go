@@ -59,6 +59,11 @@ func newEnv(ctx context.Context, cfg config, dsn string) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A reused dataset gets the migrations added since it was seeded.
+	if err := e.db.Migrate(ctx); err != nil {
+		e.close()
+		return nil, err
+	}
 	e.svc, err = conversations.NewService(conversations.Config{Store: e.db, Policy: policy.Default()})
 	if err != nil {
 		e.close()
@@ -188,5 +193,24 @@ func (e *env) pool(ctx context.Context, n int) (*pgxpool.Pool, error) {
 		return nil, err
 	}
 	pc.MaxConns, pc.MinConns = int32(n), int32(n)
-	return pgxpool.NewWithConfig(ctx, pc)
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, err
+	}
+	// Open every connection before the clock starts.
+	conns := make([]*pgxpool.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Release()
+		}
+	}()
+	for range n {
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		conns = append(conns, c)
+	}
+	return pool, nil
 }

@@ -356,7 +356,7 @@ func (e *env) measureLatency(ctx context.Context, log io.Writer) (row, error) {
 	}
 	rw := latencyRow("webhook to first Notifier call, concurrency 1", ft, base)
 	rw.baseName = "one-statement hand-written ingest round trip (no HTTP, no notification)"
-	rw.note = fmt.Sprintf("%d webhooks; webhook response p50 %s; measured to the Notifier call (in-process), not to an SSE client",
+	rw.note = fmt.Sprintf("%d webhooks; webhook response p50 %s; measured to the Notifier call, in process (the next row: to an SSE stream)",
 		len(ft), ms(percentile(responses, 50)))
 	if missing > 0 {
 		rw.note += "; " + strconv.Itoa(missing) + " messages notified no one"

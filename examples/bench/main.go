@@ -39,14 +39,19 @@
 //     hand-written one-statement inbound ingest (dedupe, thread bump,
 //     insert, counter).
 //   - Webhook-to-notification latency: from the POST to the moment the
-//     Service calls the Notifier for the first recipient.
+//     Service calls the Notifier for the first recipient, and from the
+//     POST to the message's event on a technician's Server-Sent Events
+//     stream (notify/inapp's Hub as the Notifier, on loopback).
 //   - Delivery throughput: messages sent with Service.SendSMS, queued in
 //     the outbox (River), then delivered to a fake Twilio on loopback;
 //     against a hand-written queue (SELECT ... FOR UPDATE SKIP LOCKED,
 //     POST, UPDATE) with as many workers.
 //
 // The server's fsync and synchronous_commit settings are printed with the
-// table: they decide the write figures.
+// table: they decide the write figures. When the server preloads
+// pg_stat_statements, each read's row also gives the executor time per
+// call of each side, which tells the SQL's cost from the client's (the
+// command resets those statistics: use a server of its own).
 package main
 
 import (
@@ -199,6 +204,10 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cfg.wants("latency") {
 		row, err := env.measureLatency(ctx, stderr)
 		if err != nil {
+			return err
+		}
+		rep.rows = append(rep.rows, row)
+		if row, err = env.measureSSE(ctx, stderr); err != nil {
 			return err
 		}
 		rep.rows = append(rep.rows, row)

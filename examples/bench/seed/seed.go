@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -166,8 +167,8 @@ func Run(ctx context.Context, dsn string, cfg Config) (Stats, error) {
 		st.Indexes.Round(time.Millisecond), st.Derived.Round(time.Millisecond))
 
 	t0 = time.Now()
-	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
-		return st, fmt.Errorf("seed: vacuum analyze: %w", err)
+	if err := vacuum(ctx, conn); err != nil {
+		return st, err
 	}
 	st.Analyze = time.Since(t0)
 	if err := describe(ctx, conn, &st); err != nil {
@@ -339,6 +340,30 @@ GROUP BY r.tenant_id, r.staff_id`,
 		if _, err := conn.Exec(ctx, q); err != nil {
 			return fmt.Errorf("seed: counters: %w", err)
 		}
+	}
+	return nil
+}
+
+// vacuum vacuums and analyzes the schema's tables only: the server may
+// hold other datasets, which a database-wide VACUUM would go through too.
+func vacuum(ctx context.Context, conn *pgx.Conn) error {
+	var tables []string
+	rows, err := conn.Query(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
+	if err != nil {
+		return fmt.Errorf("seed: vacuum analyze: %w", err)
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		tables = append(tables, pgx.Identifier{t}.Sanitize())
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("seed: vacuum analyze: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE) "+strings.Join(tables, ", ")); err != nil {
+		return fmt.Errorf("seed: vacuum analyze: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fieldtalk/fieldtalk/channel/twilio"
+	"github.com/fieldtalk/fieldtalk/channel/twilio/twiliotest"
+	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/notify"
+	"github.com/fieldtalk/fieldtalk/notify/inapp"
+	"github.com/fieldtalk/fieldtalk/policy"
+)
+
+// viewerHeader carries the benchmark's stand-in for the host's
+// authentication: "tenant|staff|role".
+const viewerHeader = "X-Bench-Viewer"
+
+func benchAuth(r *http.Request) (conversations.Viewer, error) {
+	parts := strings.Split(r.Header.Get(viewerHeader), "|")
+	if len(parts) != 3 {
+		return conversations.Viewer{}, errors.New("bench: no viewer")
+	}
+	return conversations.Viewer{Tenant: conversations.TenantID(parts[0]), Staff: conversations.StaffID(parts[1]), Role: conversations.Role(parts[2])}, nil
+}
+
+// sseCase is an inbound message to a thread a technician is assigned to:
+// the technician is told of it.
+type sseCase struct {
+	v conversations.Viewer
+	t target
+}
+
+// measureSSE posts webhooks one at a time, each to a thread one of the
+// open streams' technicians is assigned to, and takes the time from the
+// POST to the message's event arriving on that technician's stream
+// (notify/inapp's Hub as the Service's Notifier, its SSE handler on
+// loopback, the store as its log).
+func (e *env) measureSSE(ctx context.Context, log io.Writer) (row, error) {
+	const streams = 20
+	var cases []sseCase
+	techs := map[conversations.StaffID]conversations.Viewer{}
+	for _, v := range e.technicians {
+		if len(techs) == streams {
+			break
+		}
+		rows, err := e.base.Query(ctx, `SELECT t.id, t.contact_phone, t.business_number
+FROM staff_thread_visibility v JOIN threads t ON t.tenant_id = v.tenant_id AND t.id = v.thread_id
+WHERE v.tenant_id = $1 AND v.staff_id = $2 AND v.job_refs > 0 AND t.kind = 'customer' AND NOT t.archived
+ORDER BY md5(t.id) LIMIT 20`, string(v.Tenant), string(v.Staff))
+		if err != nil {
+			return row{}, err
+		}
+		for rows.Next() {
+			t := target{tenant: string(v.Tenant)}
+			if err := rows.Scan(&t.thread, &t.phone, &t.number); err != nil {
+				rows.Close()
+				return row{}, err
+			}
+			cases = append(cases, sseCase{v: v.Viewer, t: t})
+			techs[v.Staff] = v.Viewer
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return row{}, err
+		}
+	}
+	if len(cases) == 0 {
+		return row{}, errors.New("sse: no technician with an assigned thread")
+	}
+
+	hub, err := inapp.New(inapp.Config{Log: e.db, Authenticate: benchAuth})
+	if err != nil {
+		return row{}, err
+	}
+	defer hub.Close()
+	svc, err := conversations.NewService(conversations.Config{Store: e.db, Policy: policy.Default(), Notifier: hub})
+	if err != nil {
+		return row{}, err
+	}
+	wh, err := twilio.NewWebhooks(twilio.Config{AuthToken: twiliotest.AuthToken, PublicURL: publicURL}, svc)
+	if err != nil {
+		return row{}, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/stream", hub)
+	mux.Handle("/sse/inbound", wh.Inbound())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer hc.CloseIdleConnections()
+	client := &twiliotest.WebhookClient{Signer: twiliotest.Signer{AuthToken: twiliotest.AuthToken}, Target: srv.URL, HTTP: hc}
+
+	// One stream per technician; each event's arrival goes to arrived.
+	arrived := make(chan arrival, 64)
+	streamCtx, stop := context.WithCancel(ctx)
+	var readers sync.WaitGroup
+	defer func() { stop(); readers.Wait() }()
+	for _, v := range techs {
+		body, br, err := openStream(streamCtx, hc, srv.URL+"/stream", v)
+		if err != nil {
+			return row{}, err
+		}
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			defer body.Close()
+			readEvents(br, v.Staff, arrived)
+		}()
+	}
+
+	r := rand.New(rand.NewPCG(23, 29))
+	n := max(e.cfg.latencyN/2, 5)
+	var lat []time.Duration
+	for i := range n + 10 {
+		c := cases[r.IntN(len(cases))]
+		body := "bench-sse " + strconv.Itoa(i)
+		t0 := time.Now()
+		form := twiliotest.Inbound{From: c.t.phone, To: c.t.number, Body: body}.Form()
+		resp, err := client.Post(ctx, publicURL+"/sse/inbound", form, "")
+		if err != nil {
+			return row{}, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return row{}, fmt.Errorf("sse: webhook answered %s", resp.Status)
+		}
+		got, err := waitFor(ctx, arrived, c.v.Staff, body)
+		if err != nil {
+			return row{}, err
+		}
+		if i >= 10 { // warm-up
+			lat = append(lat, got.Sub(t0))
+		}
+	}
+	rw := latencyRow("webhook to SSE event on the technician's stream, concurrency 1", lat, nil)
+	rw.note = fmt.Sprintf("%d webhooks to threads the technician is assigned to, %d open streams; notify/inapp Hub, store as its log; no baseline", len(lat), len(techs))
+	fmt.Fprintf(log, "bench: %s\n", rw.text())
+	return rw, nil
+}
+
+type arrival struct {
+	staff conversations.StaffID
+	body  string
+	at    time.Time
+}
+
+// openStream opens a viewer's stream and reads it up to its ready event:
+// from then on, everything logged for the viewer reaches it.
+func openStream(ctx context.Context, hc *http.Client, url string, v conversations.Viewer) (io.Closer, *bufio.Reader, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set(viewerHeader, string(v.Tenant)+"|"+string(v.Staff)+"|"+string(v.Role))
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, nil, fmt.Errorf("sse: stream answered %s", resp.Status)
+	}
+	br := bufio.NewReader(resp.Body)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			resp.Body.Close()
+			return nil, nil, fmt.Errorf("sse: open stream: %w", err)
+		}
+		if line == "event: "+inapp.EventReady+"\n" {
+			return resp.Body, br, nil
+		}
+	}
+}
+
+// readEvents reports each message event of one stream as it arrives.
+func readEvents(br *bufio.Reader, staff conversations.StaffID, out chan<- arrival) {
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		at := time.Now()
+		var p notify.Payload
+		if json.Unmarshal([]byte(data), &p) != nil || p.Message == nil {
+			continue
+		}
+		out <- arrival{staff: staff, body: p.Message.Body, at: at}
+	}
+}
+
+// waitFor returns when staff's stream delivered the message with body.
+func waitFor(ctx context.Context, arrived <-chan arrival, staff conversations.StaffID, body string) (time.Time, error) {
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for {
+		select {
+		case a := <-arrived:
+			if a.staff == staff && a.body == body {
+				return a.at, nil
+			}
+		case <-timeout.C:
+			return time.Time{}, fmt.Errorf("sse: %q never reached %s's stream", body, staff)
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		}
+	}
+}
