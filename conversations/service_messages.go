@@ -94,11 +94,8 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 	if err := validateInbound(in); err != nil {
 		return Message{}, false, err
 	}
-	if m, err := s.store.MessageByProviderID(ctx, in.Tenant, in.Channel, in.ProviderID); err == nil {
-		return m, false, nil
-	} else if !isNotFound(err) {
-		return Message{}, false, err
-	}
+	// No look-up for a repeat first: AppendMessage finds it by the provider
+	// id inside the transaction, which saves a round trip per message.
 	now := s.now()
 	contact := Contact{Phone: in.From}
 	if in.Channel == ChannelEmail {
