@@ -216,7 +216,9 @@ func (s *DB) Inbox(ctx context.Context, sc conversations.Scope, q conversations.
 		return conversations.InboxPage{}, dbErr(op, err)
 	}
 	defer rows.Close()
-	var page conversations.InboxPage
+	// Sized for the page up front: the benchmark's profile found the
+	// slice's growth among the client-side costs of a listing.
+	page := conversations.InboxPage{Threads: make([]conversations.Thread, 0, limit+1)}
 	for rows.Next() {
 		var unread int64
 		t, err := scanThread(rows, sc.Tenant, &unread)

@@ -222,7 +222,7 @@ func (s *DB) History(ctx context.Context, tenant conversations.TenantID, thread 
 		return conversations.HistoryPage{}, dbErr(op, err)
 	}
 	defer rows.Close()
-	var page conversations.HistoryPage
+	page := conversations.HistoryPage{Messages: make([]conversations.Message, 0, limit)}
 	for rows.Next() {
 		m, err := scanMessage(rows, tenant)
 		if err != nil {
