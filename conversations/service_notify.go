@@ -30,7 +30,7 @@ func (s *Service) notifyMessage(ctx context.Context, m Message) {
 		if m.AuthorType == AuthorStaff && id == m.Author {
 			continue
 		}
-		s.send(ctx, staff, Notification{Tenant: m.Tenant, Recipient: id, Type: EventMessage, Thread: m.Thread, Message: &m, Urgent: m.Urgent})
+		s.send(ctx, staff, Notification{Tenant: m.Tenant, Recipient: id, Type: EventMessage, Thread: m.Thread, Message: &m, Urgent: m.Urgent}, &t)
 	}
 }
 
@@ -44,7 +44,7 @@ func (s *Service) notifyStatus(ctx context.Context, m Message) {
 		s.log.ErrorContext(ctx, "conversations: notify: load author", "staff", m.Author, "err", err)
 		return
 	}
-	s.send(ctx, []Staff{st}, Notification{Tenant: m.Tenant, Recipient: m.Author, Type: EventStatus, Thread: m.Thread, Message: &m})
+	s.send(ctx, []Staff{st}, Notification{Tenant: m.Tenant, Recipient: m.Author, Type: EventStatus, Thread: m.Thread, Message: &m}, nil)
 }
 
 // notifyRead tells v's other devices that v read a thread.
@@ -53,18 +53,25 @@ func (s *Service) notifyRead(ctx context.Context, v Viewer, thread ThreadID, hor
 		return
 	}
 	s.send(ctx, []Staff{{Tenant: v.Tenant, ID: v.Staff, Role: v.Role}},
-		Notification{Tenant: v.Tenant, Recipient: v.Staff, Type: EventRead, Thread: thread, ReadSeq: horizon})
+		Notification{Tenant: v.Tenant, Recipient: v.Staff, Type: EventRead, Thread: thread, ReadSeq: horizon}, nil)
 }
 
-// send re-checks that the recipient may still see the thread, fills in their
+// send re-checks that the recipient may still see the thread (t, when the
+// caller loaded it after the commit; else it is loaded here), fills in their
 // badge and hands the notification to the Notifier.
-func (s *Service) send(ctx context.Context, staff []Staff, n Notification) {
+func (s *Service) send(ctx context.Context, staff []Staff, n Notification, t *Thread) {
 	i := slices.IndexFunc(staff, func(st Staff) bool { return st.ID == n.Recipient })
 	if i < 0 {
 		return
 	}
 	v := staff[i].Viewer()
-	if n.Type != EventBadge {
+	switch {
+	case n.Type == EventBadge:
+	case t != nil:
+		if !s.policy.Scope(v).Allows(*t) {
+			return
+		}
+	default:
 		if _, err := s.visibleThread(ctx, s.store, v, n.Thread); err != nil {
 			return
 		}
@@ -95,7 +102,7 @@ func (s *Service) notifyBadges(ctx context.Context, tenant TenantID, thread Thre
 		return
 	}
 	for _, id := range uniqueStaff(ids) {
-		s.send(ctx, staff, Notification{Tenant: tenant, Recipient: id, Type: EventBadge, Thread: thread})
+		s.send(ctx, staff, Notification{Tenant: tenant, Recipient: id, Type: EventBadge, Thread: thread}, nil)
 	}
 }
 
