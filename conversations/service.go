@@ -100,19 +100,16 @@ func (s *Service) visibleThread(ctx context.Context, st Store, v Viewer, id Thre
 		return Thread{}, err
 	}
 	if !s.policy.Scope(v).Allows(t) {
-		return Thread{}, errForbidden("thread", id)
+		return Thread{}, errForbidden("thread")
 	}
 	return t, nil
 }
 
-func errForbidden(what string, id any) error {
-	return &accessError{what: what, id: id}
+func errForbidden(what string) error {
+	return &accessError{what: what}
 }
 
-type accessError struct {
-	what string
-	id   any
-}
+type accessError struct{ what string }
 
 func (e *accessError) Error() string {
 	return "conversations: forbidden: the viewer may not access this " + e.what

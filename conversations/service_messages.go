@@ -50,7 +50,7 @@ func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (
 			return Invalid("thread", "not an internal thread")
 		}
 		if !t.HasParticipant(v.Staff) {
-			return errForbidden("thread", t.ID)
+			return errForbidden("thread")
 		}
 		m, created, err = tx.AppendMessage(ctx, m)
 		if err != nil {

@@ -144,7 +144,7 @@ func (s *Service) smsThread(ctx context.Context, tx Store, v Viewer, in SendSMS,
 		return t, nil
 	}
 	if !created {
-		return Thread{}, errForbidden("thread", t.ID)
+		return Thread{}, errForbidden("thread")
 	}
 	// The sender started this thread: they take part in it.
 	if err := tx.AddParticipants(ctx, v.Tenant, t.ID, v.Staff); err != nil {

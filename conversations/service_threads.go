@@ -257,7 +257,7 @@ func (s *Service) JobThread(ctx context.Context, v Viewer, job JobID) (Thread, e
 				return err
 			}
 			if !slices.Contains(assignees, v.Staff) {
-				return errForbidden("job", job)
+				return errForbidden("job")
 			}
 		}
 		num, err := s.defaultNumber(ctx, tx, v.Tenant, ChannelSMS)

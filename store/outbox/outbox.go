@@ -25,6 +25,8 @@ import (
 // Queue is the River queue deliveries run on.
 const Queue = "fieldtalk_outbound"
 
+const defaultMaxAttempts = 14
+
 // Deliverer makes one delivery attempt; *conversations.Service is one.
 type Deliverer interface {
 	Deliver(ctx context.Context, a conversations.DeliverAttempt) error
@@ -69,8 +71,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxAttempts sets the retry budget: how many attempts a delivery gets
-// before the message is marked failed. The default is 10, about six hours of
-// backoff with the default schedule.
+// before the message is marked failed. The default, 14, spreads its retries
+// over 1 h 34 min to 3 h 8 min with the default backoff (the waits double from 2s
+// to the 1h cap, each jittered between half and all of it), enough to ride
+// out a provider outage of an hour or two.
 func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
 
 // WithWorkers sets how many deliveries run at once in this process. The
@@ -101,7 +105,7 @@ func WithPollInterval(d time.Duration) Option { return func(c *config) { c.pollI
 func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 	sqlite := db.Dialect() == store.DialectSQLite
 	cfg := config{
-		log: slog.New(slog.DiscardHandler), maxAttempts: 10, workers: 20,
+		log: slog.New(slog.DiscardHandler), maxAttempts: defaultMaxAttempts, workers: 20,
 		backoffBase: 2 * time.Second, backoffMax: time.Hour,
 		jobTimeout: time.Minute, rescueAfter: 5 * time.Minute, pollInterval: time.Second,
 	}
