@@ -52,6 +52,9 @@ func (s *Service) SendSMS(ctx context.Context, v Viewer, in SendSMS) (Message, e
 	case len(in.ClientID) > 200:
 		return Message{}, Invalid("client_id", "longer than 200 bytes")
 	}
+	// A repeat is answered before the opt-out check and the thread look-up:
+	// a device retrying a send the business accepted gets that message back,
+	// even if the customer has texted STOP since.
 	if in.ClientID != "" {
 		m, err := s.store.MessageByClientID(ctx, v.Tenant, v.Staff, in.ClientID)
 		if err == nil {
