@@ -148,10 +148,14 @@ func TestSendSMSHonoursOptOut(t *testing.T) {
 		assert.Len(t, page.Messages, 1, "nothing is stored for a refused send")
 
 		w.inbound(t, "+15005550999", "START", "SM2")
-		m, err := w.svc.SendSMS(ctx, w.disp, conversations.SendSMS{Thread: in.Thread, Body: "Welcome back"})
+		welcome := conversations.SendSMS{Thread: in.Thread, Body: "Welcome back", ClientID: "dana-phone/7"}
+		m, err := w.svc.SendSMS(ctx, w.disp, welcome)
 		require.NoError(t, err)
 		// The customer opts out again while the message waits in the queue.
 		w.inbound(t, "+15005550999", "stop", "SM3")
+		again, err := w.svc.SendSMS(ctx, w.disp, welcome)
+		require.NoError(t, err, "a device retrying an accepted send gets it back, opt-out or not")
+		assert.Equal(t, m.ID, again.ID)
 		require.NoError(t, w.deliver(t, m, 1, false))
 		assert.Zero(t, w.sms.ProviderCalls(), "the opt-out is checked again at send time")
 		got := w.message(t, m.ID)
