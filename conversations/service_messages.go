@@ -94,8 +94,6 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 	if err := validateInbound(in); err != nil {
 		return Message{}, false, err
 	}
-	// No look-up for a repeat first: AppendMessage finds it by the provider
-	// id inside the transaction, which saves a round trip per message.
 	now := s.now()
 	contact := Contact{Phone: in.From}
 	if in.Channel == ChannelEmail {
@@ -107,33 +105,42 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 		Source: SourceProvider, From: in.From, To: in.BusinessNumber, CreatedAt: now,
 		Status: StatusReceived, ProviderID: in.ProviderID,
 	}
-	err = s.store.Tx(ctx, func(tx Store) error {
-		owner, err := tx.NumberOwner(ctx, in.BusinessNumber)
-		if err != nil || owner.Tenant != in.Tenant {
-			if err == nil || isNotFound(err) {
-				return Invalid("business_number", "not provisioned to this business")
-			}
-			return err
+	thread := Thread{
+		ID: NewID[ThreadID](), Tenant: in.Tenant, Kind: ThreadCustomer, BusinessNumber: in.BusinessNumber,
+		Contact: contact, CreatedAt: now, LastMessageAt: now,
+	}
+	kw, optOut, isKeyword := OptKeyword(in.Body)
+	isKeyword = isKeyword && in.Channel == ChannelSMS
+	// AppendInbound checks the number, finds a repeat by the provider id,
+	// routes (creating the thread on first contact) and stores, in one step.
+	file := func(st Store) error {
+		t, stored, ok, err := st.AppendInbound(ctx, thread, m)
+		if isNotFound(err) {
+			return Invalid("business_number", "not provisioned to this business")
 		}
-		t, _, err := tx.CustomerThread(ctx, Thread{
-			ID: NewID[ThreadID](), Tenant: in.Tenant, Kind: ThreadCustomer, BusinessNumber: in.BusinessNumber,
-			Contact: contact, CreatedAt: now, LastMessageAt: now,
-		})
 		if err != nil {
 			return err
 		}
-		m.Thread = t.ID
-		if m, created, err = s.appendMessage(ctx, tx, t, m); err != nil || !created {
+		if m, created = stored, ok; !created {
+			return nil
+		}
+		if err := s.recordTimeline(ctx, st, t, m); err != nil {
 			return err
 		}
-		if kw, out, ok := OptKeyword(in.Body); ok && in.Channel == ChannelSMS {
-			return tx.RecordOptOut(ctx, OptOut{
+		if isKeyword {
+			return st.RecordOptOut(ctx, OptOut{
 				Tenant: in.Tenant, Address: in.From, BusinessNumber: in.BusinessNumber,
-				Keyword: kw, OptedOut: out, At: now,
+				Keyword: kw, OptedOut: optOut, At: now,
 			})
 		}
 		return nil
-	})
+	}
+	if s.timeline == nil && !isKeyword {
+		// Nothing else is written with the message: its one step is enough.
+		err = file(s.store)
+	} else {
+		err = s.store.Tx(ctx, file)
+	}
 	if err != nil {
 		return Message{}, false, err
 	}

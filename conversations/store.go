@@ -125,6 +125,16 @@ type MessageStore interface {
 	// Channel, ProviderID) or the same (Tenant, Author, ClientID) exists, it
 	// returns that message and created=false, and changes nothing.
 	AppendMessage(ctx context.Context, m Message) (msg Message, created bool, err error)
+	// AppendInbound files m, a customer's inbound message (m.ProviderID
+	// set), in the customer thread t names: CustomerThread(t) then
+	// AppendMessage with m.Thread set to that thread, as one atomic step, so
+	// a store can do it in a single statement. It returns the thread's row
+	// after the message (without Participants, Jobs and Assignees), the
+	// message, and created. A repeat of (Tenant, Channel, ProviderID)
+	// returns the first message and its thread's row with created=false and
+	// changes nothing. t.BusinessNumber not provisioned to t.Tenant is
+	// ErrNotFound, and changes nothing.
+	AppendInbound(ctx context.Context, t Thread, m Message) (thread Thread, msg Message, created bool, err error)
 	GetMessage(ctx context.Context, tenant TenantID, id MessageID) (Message, error)
 	// MessageByProviderID finds a message by its channel and provider id.
 	MessageByProviderID(ctx context.Context, tenant TenantID, channel, providerID string) (Message, error)

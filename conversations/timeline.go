@@ -17,13 +17,22 @@ import (
 // its contact's timeline in the same transaction.
 func (s *Service) appendMessage(ctx context.Context, tx Store, t Thread, m Message) (Message, bool, error) {
 	m, created, err := tx.AppendMessage(ctx, m)
-	if err != nil || !created || s.timeline == nil || t.Kind != ThreadCustomer {
+	if err != nil || !created {
 		return m, created, err
 	}
-	if tt, ok := s.timeline.(TxTimeline); ok {
-		return m, true, tt.RecordTx(ctx, tx, timelineEntry(t, m))
+	return m, true, s.recordTimeline(ctx, tx, t, m)
+}
+
+// recordTimeline puts m, just stored in t, on its contact's timeline through
+// tx: in the transaction for a TxTimeline, else as a queued job.
+func (s *Service) recordTimeline(ctx context.Context, tx Store, t Thread, m Message) error {
+	if s.timeline == nil || t.Kind != ThreadCustomer {
+		return nil
 	}
-	return m, true, s.outbox.Enqueue(ctx, tx, Delivery{Kind: DeliverTimeline, Tenant: m.Tenant, Message: m.ID})
+	if tt, ok := s.timeline.(TxTimeline); ok {
+		return tt.RecordTx(ctx, tx, timelineEntry(t, m))
+	}
+	return s.outbox.Enqueue(ctx, tx, Delivery{Kind: DeliverTimeline, Tenant: m.Tenant, Message: m.ID})
 }
 
 // deliverTimeline records m on the host's timeline (a DeliverTimeline job).

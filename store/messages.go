@@ -35,6 +35,37 @@ func scanMessage(sc scanner, tenant conversations.TenantID) (conversations.Messa
 	return m, nil
 }
 
+// messageInsertCols are the columns a new message row sets, in
+// messageInsertArgs's order; its first three are the key (tenant_id,
+// thread_id, seq).
+const messageInsertCols = `tenant_id, thread_id, seq, id, kind, direction, channel,
+  author_type, author_id, body, subject, media, job_id, source, client_id, from_address, to_address,
+  created_at, status, sent_at, delivered_at, failed_at, provider_id, error_code, error_reason, details, urgent`
+
+const messageInsertArity = 27
+
+// messageInsertArgs are m's values for messageInsertCols (media already encoded).
+func messageInsertArgs(m conversations.Message, media string) []any {
+	return []any{string(m.Tenant), string(m.Thread), m.Seq, string(m.ID), string(m.Kind), string(m.Direction), m.Channel,
+		string(m.AuthorType), string(m.Author), m.Body, m.Subject, media, string(m.Job), string(m.Source),
+		m.ClientID, m.From, m.To, m.CreatedAt, string(m.Status), nullTime(m.SentAt), nullTime(m.DeliveredAt),
+		nullTime(m.FailedAt), m.ProviderID, m.ErrorCode, m.ErrorReason, m.Details, m.Urgent}
+}
+
+// newMessage fills what a caller may leave zero in a message to store (id,
+// creation time) and puts its times in the stored form.
+func (s *DB) newMessage(m conversations.Message) conversations.Message {
+	if m.ID == "" {
+		m.ID = conversations.NewID[conversations.MessageID]()
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = s.now()
+	}
+	m.CreatedAt = dbTime(m.CreatedAt)
+	m.SentAt, m.DeliveredAt, m.FailedAt = zeroOrDB(m.SentAt), zeroOrDB(m.DeliveredAt), zeroOrDB(m.FailedAt)
+	return m
+}
+
 // errRaced says the insert lost a race to a duplicate committed meanwhile.
 var errRaced = errors.New("store: append message: lost a race to a duplicate")
 
@@ -56,14 +87,7 @@ func (s *DB) AppendMessage(ctx context.Context, m conversations.Message) (conver
 	case !m.Status.Valid():
 		return conversations.Message{}, false, invalid(op, "message.status", "unknown status "+string(m.Status))
 	}
-	if m.ID == "" {
-		m.ID = conversations.NewID[conversations.MessageID]()
-	}
-	if m.CreatedAt.IsZero() {
-		m.CreatedAt = s.now()
-	}
-	m.CreatedAt = dbTime(m.CreatedAt)
-	m.SentAt, m.DeliveredAt, m.FailedAt = zeroOrDB(m.SentAt), zeroOrDB(m.DeliveredAt), zeroOrDB(m.FailedAt)
+	m = s.newMessage(m)
 	media, err := mediaJSON(m.Media)
 	if err != nil {
 		return conversations.Message{}, false, err
@@ -95,15 +119,9 @@ RETURNING last_seq, kind, archived`,
 		if err != nil {
 			return dbErr(op, err)
 		}
-		res, err := tx.exec(ctx, `INSERT INTO messages (tenant_id, thread_id, seq, id, kind, direction, channel,
-  author_type, author_id, body, subject, media, job_id, source, client_id, from_address, to_address,
-  created_at, status, sent_at, delivered_at, failed_at, provider_id, error_code, error_reason, details, urgent)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT DO NOTHING`,
-			string(m.Tenant), string(m.Thread), m.Seq, string(m.ID), string(m.Kind), string(m.Direction), m.Channel,
-			string(m.AuthorType), string(m.Author), m.Body, m.Subject, media, string(m.Job), string(m.Source),
-			m.ClientID, m.From, m.To, m.CreatedAt, string(m.Status), nullTime(m.SentAt), nullTime(m.DeliveredAt),
-			nullTime(m.FailedAt), m.ProviderID, m.ErrorCode, m.ErrorReason, m.Details, m.Urgent)
+		res, err := tx.exec(ctx, `INSERT INTO messages (`+messageInsertCols+`)
+VALUES (`+placeholders(messageInsertArity)+`)
+ON CONFLICT DO NOTHING`, messageInsertArgs(m, media)...)
 		if err != nil {
 			return dbErr(op, err)
 		}

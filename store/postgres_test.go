@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -175,3 +176,76 @@ func TestPostgresPlans(t *testing.T) {
 		check(s.name+" (generic plan)", explain("EXPLAIN EXECUTE "+name+"("+marks+")", s.args...))
 	}
 }
+
+// A known customer's message into a live thread is one statement on
+// PostgreSQL: the round trip is most of what an inbound message costs.
+func TestPostgresInboundIsOneStatement(t *testing.T) {
+	dsn := testdb.PostgresDSN(t)
+	ctx := context.Background()
+	var (
+		mu    sync.Mutex
+		count bool
+		stmts []string
+	)
+	log := slog.New(handlerFunc(func(r slog.Record) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !count || r.Message != "store: query" {
+			return
+		}
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "query" {
+				stmts = append(stmts, a.Value.String())
+			}
+			return true
+		})
+	}))
+	db, err := store.Open(ctx, dsn, store.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const tenant, number, from = "t1", "+15550001111", "+15550002222"
+	if err := db.PutNumber(ctx, conversations.BusinessNumber{Tenant: tenant, Number: number, Channel: conversations.ChannelSMS}); err != nil {
+		t.Fatal(err)
+	}
+	file := func(body string) (conversations.Message, bool) {
+		t.Helper()
+		th := conversations.Thread{Tenant: tenant, Kind: conversations.ThreadCustomer, BusinessNumber: number,
+			Contact: conversations.Contact{Phone: from}}
+		m := conversations.Message{
+			Tenant: tenant, Kind: conversations.KindCustomerSMS, Direction: conversations.DirectionInbound,
+			Channel: conversations.ChannelSMS, AuthorType: conversations.AuthorCustomer, Body: body,
+			Source: conversations.SourceProvider, From: from, To: number, Status: conversations.StatusReceived,
+			ProviderID: "SM" + body,
+		}
+		_, got, created, err := db.AppendInbound(ctx, th, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, created
+	}
+	file("first") // first contact: creates the thread the general way
+	mu.Lock()
+	count = true
+	mu.Unlock()
+	if got, created := file("second"); !created || got.Seq != 2 {
+		t.Fatalf("AppendInbound: got seq %d created=%v, want 2 true", got.Seq, created)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stmts) != 1 {
+		t.Errorf("AppendInbound for a known customer: %d statements, want 1:\n%s", len(stmts), strings.Join(stmts, "\n---\n"))
+	}
+}
+
+// handlerFunc is a slog.Handler at debug level that hands each record to fn.
+type handlerFunc func(slog.Record)
+
+func (h handlerFunc) Enabled(context.Context, slog.Level) bool      { return true }
+func (h handlerFunc) Handle(_ context.Context, r slog.Record) error { h(r); return nil }
+func (h handlerFunc) WithAttrs([]slog.Attr) slog.Handler            { return h }
+func (h handlerFunc) WithGroup(string) slog.Handler                 { return h }

@@ -21,10 +21,12 @@ type mThread struct {
 	th           conversations.Thread // summary fields: ID, Kind, LastMessageAt, LastSeq, Archived, Preview
 	participants map[conversations.StaffID]bool
 	jobs         map[conversations.JobID]bool
+	contact      conversations.Contact // a customer thread's customer
 }
 
 type mTenant struct {
 	id      conversations.TenantID
+	number  string // the business's SMS number
 	staff   []conversations.Staff
 	jobs    []conversations.JobID
 	assign  map[conversations.JobID]map[conversations.StaffID]bool
@@ -162,11 +164,13 @@ func (d *differential) at() time.Time {
 func (d *differential) setup(tenant conversations.TenantID, run string) *mTenant {
 	m := &mTenant{
 		id:     tenant,
+		number: fmt.Sprintf("+1555%07d", len(d.tenants)),
 		assign: map[conversations.JobID]map[conversations.StaffID]bool{},
 		reads:  map[conversations.StaffID]map[conversations.ThreadID]int64{},
 	}
 	roles := []conversations.Role{conversations.RoleTechnician, conversations.RoleTechnician, conversations.RoleTechnician,
 		conversations.RoleDispatcher, conversations.RoleAdmin}
+	must(d.t, d.s.PutNumber(d.ctx, conversations.BusinessNumber{Tenant: tenant, Number: m.number, Channel: conversations.ChannelSMS}), "PutNumber")
 	for i := range 6 {
 		role := roles[d.rng.IntN(len(roles))]
 		if i == 0 {
@@ -239,7 +243,7 @@ func (d *differential) newThread(m *mTenant, kind conversations.ThreadKind, i in
 	var participants []conversations.StaffID
 	var jobs []conversations.JobID
 	if kind == conversations.ThreadCustomer {
-		th.BusinessNumber = "+15550000000"
+		th.BusinessNumber = m.number
 		th.Contact = conversations.Contact{Phone: fmt.Sprintf("+1555100%04d", i)}
 		participants = d.someStaff(m, 1)
 		jobs = d.someJobs(m, 2)
@@ -278,6 +282,7 @@ func (d *differential) newThread(m *mTenant, kind conversations.ThreadKind, i in
 		th:           conversations.Thread{ID: th.ID, Tenant: m.id, Kind: kind, LastMessageAt: created},
 		participants: map[conversations.StaffID]bool{},
 		jobs:         map[conversations.JobID]bool{},
+		contact:      th.Contact,
 	}
 	for _, p := range participants {
 		mt.participants[p] = true
@@ -308,8 +313,26 @@ func (d *differential) appendMessage(m *mTenant) {
 		msg.Kind, msg.Direction, msg.Channel = conversations.KindInternal, conversations.DirectionOutbound, conversations.ChannelInApp
 		msg.AuthorType, msg.Author, msg.Status = conversations.AuthorStaff, d.pickStaff(m), conversations.StatusSent
 	}
-	got, created, err := d.s.AppendMessage(d.ctx, msg)
-	must(d.t, err, "AppendMessage")
+	var (
+		got     conversations.Message
+		created bool
+		err     error
+	)
+	if t.th.Kind == conversations.ThreadCustomer && d.rng.IntN(2) == 0 {
+		// As a webhook files it: by the customer's address, no thread id.
+		msg.Thread = ""
+		var th conversations.Thread
+		th, got, created, err = d.s.AppendInbound(d.ctx, conversations.Thread{
+			Tenant: m.id, Kind: conversations.ThreadCustomer, BusinessNumber: m.number, Contact: t.contact,
+		}, msg)
+		must(d.t, err, "AppendInbound")
+		if th.ID != t.th.ID || got.Thread != t.th.ID {
+			d.t.Fatalf("AppendInbound: routes to the customer's thread %s: got thread %s, message in %s", t.th.ID, th.ID, got.Thread)
+		}
+	} else {
+		got, created, err = d.s.AppendMessage(d.ctx, msg)
+		must(d.t, err, "AppendMessage")
+	}
 	t.th.LastSeq++
 	if !created || got.Seq != t.th.LastSeq {
 		d.t.Fatalf("AppendMessage: a new message takes the thread's next seq: got %d created=%v, want %d", got.Seq, created, t.th.LastSeq)

@@ -61,6 +61,8 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 		{"AppendMessage", testAppendMessage},
 		{"Idempotency", testIdempotency},
 		{"ConcurrentAppend", testConcurrentAppend},
+		{"AppendInbound", testAppendInbound},
+		{"ConcurrentInbound", testConcurrentInbound},
 		{"ConcurrentCounters", testConcurrentCounters},
 		{"ConcurrentVisibility", testConcurrentVisibility},
 		{"Timestamps", testTimestamps},

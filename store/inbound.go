@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
+)
+
+// AppendInbound files m, a customer's inbound message, in the customer
+// thread t names: CustomerThread then AppendMessage, as one atomic step.
+//
+// On PostgreSQL the common case — a known customer of a provisioned number
+// writing into a thread that is not archived — is one statement: it checks
+// the number, looks for a repeat of the provider id, bumps the thread (which
+// gives the message its seq under the thread row's lock), inserts the message
+// and moves the tenant's counter. A round trip is most of what an inbound
+// message costs, and the general path takes a dozen. Everything else (a new
+// customer, an archived thread, a repeat, a duplicate racing in, SQLite)
+// takes the general path in a transaction, which is also what the fast
+// statement must agree with.
+func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conversations.Message) (conversations.Thread, conversations.Message, bool, error) {
+	const op = "append inbound"
+	if err := validInbound(op, t, m); err != nil {
+		return conversations.Thread{}, conversations.Message{}, false, err
+	}
+	m = s.newMessage(m)
+	if s.pg() {
+		th, out, created, done, err := s.inboundFast(ctx, op, t, m)
+		if done || err != nil {
+			return th, out, created, err
+		}
+	}
+	var (
+		th      conversations.Thread
+		out     conversations.Message
+		created bool
+	)
+	err := s.atomic(ctx, func(tx *DB) error {
+		if err := tx.mustNumberOf(ctx, op, t.Tenant, t.BusinessNumber); err != nil {
+			return err
+		}
+		got, _, err := tx.CustomerThread(ctx, t)
+		if err != nil {
+			return err
+		}
+		m.Thread = got.ID
+		if out, created, err = tx.AppendMessage(ctx, m); err != nil {
+			return err
+		}
+		th, err = tx.threadRow(ctx, op, t.Tenant, got.ID)
+		return err
+	})
+	if err != nil {
+		return conversations.Thread{}, conversations.Message{}, false, err
+	}
+	return th, out, created, nil
+}
+
+func validInbound(op string, t conversations.Thread, m conversations.Message) error {
+	switch {
+	case t.Tenant == "":
+		return invalid(op, "thread.tenant", "empty")
+	case t.Kind != "" && t.Kind != conversations.ThreadCustomer:
+		return invalid(op, "thread.kind", "inbound messages go to customer threads")
+	case t.BusinessNumber == "":
+		return invalid(op, "thread.business_number", "empty")
+	case customerAddress(t.Contact) == "":
+		return invalid(op, "thread.contact", "neither a phone nor an email")
+	case m.Tenant != t.Tenant:
+		return invalid(op, "message.tenant", "not the thread's tenant")
+	case m.Direction != conversations.DirectionInbound:
+		return invalid(op, "message.direction", "not inbound")
+	case m.ProviderID == "":
+		return invalid(op, "message.provider_id", "empty: it is what makes a repeat harmless")
+	case m.Channel == "":
+		return invalid(op, "message.channel", "empty")
+	case !m.Status.Valid():
+		return invalid(op, "message.status", "unknown status "+string(m.Status))
+	}
+	return nil
+}
+
+// mustNumberOf is ErrNotFound unless number is provisioned to tenant.
+func (s *DB) mustNumberOf(ctx context.Context, op string, tenant conversations.TenantID, number string) error {
+	owner, err := s.NumberOwner(ctx, number)
+	switch {
+	case errors.Is(err, conversations.ErrNotFound) || err == nil && owner.Tenant != tenant:
+		return notFound(op, "business number "+number+" is not provisioned to the tenant")
+	case err != nil:
+		return err
+	}
+	return nil
+}
+
+// threadRow reads a thread's own row, without participants, jobs or assignees.
+func (s *DB) threadRow(ctx context.Context, op string, tenant conversations.TenantID, id conversations.ThreadID) (conversations.Thread, error) {
+	t, err := scanThread(s.queryRow(ctx, `SELECT `+threadColumns("t")+` FROM threads t
+WHERE t.tenant_id = ? AND t.id = ?`, string(tenant), string(id)), tenant)
+	if err != nil {
+		return conversations.Thread{}, dbErr(op, err)
+	}
+	return t, nil
+}
+
+// inboundSQL is the fast path's statement. n says the number is the
+// tenant's, d finds a repeat of the provider id, u bumps a live customer
+// thread when both allow it, c moves the tenant's counter and i inserts the
+// message, all under one snapshot; the last SELECT reports which case it was.
+// A duplicate committed after the snapshot makes the insert fail on the
+// provider index, which undoes the whole statement.
+var inboundSQL = `WITH n AS (
+  SELECT 1 FROM business_numbers b WHERE b.number = ? AND b.tenant_id = ?
+), d AS (
+  SELECT m.id FROM messages m
+  WHERE m.tenant_id = ? AND m.channel = ? AND m.provider_id = ? AND m.provider_id <> ''
+), u AS (
+  UPDATE threads
+  SET last_seq = last_seq + 1, last_message_at = greatest(last_message_at, ?), preview = ?
+  WHERE tenant_id = ? AND business_number = ? AND contact_address = ? AND kind = 'customer' AND NOT archived
+    AND EXISTS (SELECT 1 FROM n) AND NOT EXISTS (SELECT 1 FROM d)
+  RETURNING ` + threadColumns("threads") + `
+), c AS (
+  INSERT INTO tenant_counters (tenant_id, customer_seq_sum) SELECT ?, 1 FROM u
+  ON CONFLICT (tenant_id) DO UPDATE SET customer_seq_sum = tenant_counters.customer_seq_sum + 1
+), i AS (
+  INSERT INTO messages (` + messageInsertCols + `)
+  SELECT ?, u.id, u.last_seq, ` + placeholders(messageInsertArity-3) + ` FROM u
+)
+SELECT EXISTS (SELECT 1 FROM n), coalesce((SELECT d.id FROM d LIMIT 1), ''), u.*
+FROM (SELECT 1) one LEFT JOIN u ON true`
+
+// inboundFast runs inboundSQL. done is false when the general path must
+// decide: no live thread for the customer yet, or a duplicate raced in.
+func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread, m conversations.Message) (th conversations.Thread, out conversations.Message, created, done bool, err error) {
+	media, err := mediaJSON(m.Media)
+	if err != nil {
+		return th, out, false, false, err
+	}
+	tenant, addr := string(t.Tenant), customerAddress(t.Contact)
+	args := []any{t.BusinessNumber, tenant, tenant, m.Channel, m.ProviderID,
+		m.CreatedAt, preview(m.Body), tenant, t.BusinessNumber, addr, tenant, tenant}
+	args = append(args, messageInsertArgs(m, media)[3:]...)
+	query := func(run func(db *DB) error) error {
+		if s.tx == nil {
+			return run(s) // one statement is atomic on its own
+		}
+		return s.atomic(ctx, run) // a savepoint, so a failure leaves the caller's transaction usable
+	}
+	var (
+		owned   bool
+		dupID   string
+		id      *string
+		updated conversations.Thread
+	)
+	err = query(func(db *DB) error {
+		row := db.queryRow(ctx, inboundSQL, args...)
+		var (
+			tid, kind, createdBy, contactPhone, contactEmail, name, ref, subject, bn, prev *string
+			lastSeq                                                                        *int64
+			archived                                                                       *bool
+		)
+		if err := row.Scan(&owned, &dupID, &tid, &kind, &bn, &contactPhone, &contactEmail, &name, &ref, &subject,
+			timeCol{&updated.CreatedAt}, &createdBy, timeCol{&updated.LastMessageAt}, &lastSeq, &prev, &archived); err != nil {
+			return err
+		}
+		if tid == nil {
+			return nil
+		}
+		id = tid
+		updated.ID, updated.Tenant, updated.Kind = conversations.ThreadID(*tid), t.Tenant, conversations.ThreadKind(*kind)
+		updated.BusinessNumber, updated.Contact = *bn, conversations.Contact{Phone: *contactPhone, Email: *contactEmail, Name: *name, Ref: *ref}
+		updated.Subject, updated.CreatedBy, updated.LastSeq, updated.Preview, updated.Archived = *subject, conversations.StaffID(*createdBy), *lastSeq, *prev, *archived
+		return nil
+	})
+	switch {
+	case isUniqueViolation(err):
+		return th, out, false, false, nil // a repeat committed meanwhile: the general path finds it
+	case err != nil:
+		return th, out, false, false, dbErr(op, err)
+	case !owned:
+		return th, out, false, false, notFound(op, "business number "+t.BusinessNumber+" is not provisioned to the tenant")
+	case dupID != "":
+		if out, err = s.GetMessage(ctx, t.Tenant, conversations.MessageID(dupID)); err != nil {
+			return th, out, false, false, err
+		}
+		th, err = s.threadRow(ctx, op, t.Tenant, out.Thread)
+		return th, out, false, true, err
+	case id == nil:
+		return th, out, false, false, nil // no live thread for this customer: the general path creates or revives it
+	}
+	m.Thread, m.Seq = updated.ID, updated.LastSeq
+	return updated, m, true, true, nil
+}
+
+// placeholders is n comma-separated ? placeholders.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	b := make([]byte, 0, 3*n)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '?')
+	}
+	return string(b)
+}
