@@ -91,9 +91,13 @@ func (s *DB) PutNumber(ctx context.Context, n conversations.BusinessNumber) erro
 }
 
 // NumberOwner finds the business a number is provisioned to.
+// It runs on every inbound webhook, so it is a cached statement (see
+// sqlexec.go) rather than a bun query, whose text carries the number.
 func (s *DB) NumberOwner(ctx context.Context, number string) (conversations.BusinessNumber, error) {
 	var row numberRow
-	err := s.idb.NewSelect().Model(&row).Where("number = ?", number).Scan(ctx)
+	err := s.queryRow(ctx, `SELECT tenant_id, number, channel, messaging_service, is_default, created_at
+FROM business_numbers WHERE number = ?`, number).Scan(&row.TenantID, &row.Number, &row.Channel,
+		&row.MessagingService, &row.IsDefault, timeCol{&row.CreatedAt})
 	if err != nil {
 		return conversations.BusinessNumber{}, dbErr("number owner", err)
 	}
