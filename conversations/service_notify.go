@@ -26,12 +26,14 @@ func (s *Service) notifyMessage(ctx context.Context, m Message) {
 		s.log.ErrorContext(ctx, "conversations: notify: list staff", "tenant", m.Tenant, "err", err)
 		return
 	}
+	var ns []Notification
 	for _, id := range s.policy.Watchers(t, staff) {
 		if m.AuthorType == AuthorStaff && id == m.Author {
 			continue
 		}
-		s.send(ctx, staff, Notification{Tenant: m.Tenant, Recipient: id, Type: EventMessage, Thread: m.Thread, Message: &m, Urgent: m.Urgent}, &t)
+		ns = append(ns, Notification{Tenant: m.Tenant, Recipient: id, Type: EventMessage, Thread: m.Thread, Message: &m, Urgent: m.Urgent})
 	}
+	s.send(ctx, staff, ns, &t)
 }
 
 // notifyStatus tells a staff author that their message's status changed.
@@ -44,7 +46,7 @@ func (s *Service) notifyStatus(ctx context.Context, m Message) {
 		s.log.ErrorContext(ctx, "conversations: notify: load author", "staff", m.Author, "err", err)
 		return
 	}
-	s.send(ctx, []Staff{st}, Notification{Tenant: m.Tenant, Recipient: m.Author, Type: EventStatus, Thread: m.Thread, Message: &m}, nil)
+	s.send(ctx, []Staff{st}, []Notification{{Tenant: m.Tenant, Recipient: m.Author, Type: EventStatus, Thread: m.Thread, Message: &m}}, nil)
 }
 
 // notifyRead tells v's other devices that v read a thread.
@@ -53,40 +55,53 @@ func (s *Service) notifyRead(ctx context.Context, v Viewer, thread ThreadID, hor
 		return
 	}
 	s.send(ctx, []Staff{{Tenant: v.Tenant, ID: v.Staff, Role: v.Role}},
-		Notification{Tenant: v.Tenant, Recipient: v.Staff, Type: EventRead, Thread: thread, ReadSeq: horizon}, nil)
+		[]Notification{{Tenant: v.Tenant, Recipient: v.Staff, Type: EventRead, Thread: thread, ReadSeq: horizon}}, nil)
 }
 
-// send re-checks that the recipient may still see the thread (t, when the
-// caller loaded it after the commit; else it is loaded here), fills in their
-// badge and hands the notification to the Notifier.
-func (s *Service) send(ctx context.Context, staff []Staff, n Notification, t *Thread) {
-	i := slices.IndexFunc(staff, func(st Staff) bool { return st.ID == n.Recipient })
-	if i < 0 {
+// send re-checks that each recipient (one of staff) may still see the
+// thread (t, when the caller loaded it after the commit; else it is loaded
+// here), fills in their badges, all in one store call, and hands the
+// notifications to the Notifier.
+func (s *Service) send(ctx context.Context, staff []Staff, ns []Notification, t *Thread) {
+	kept := ns[:0:0]
+	var scopes []Scope
+	for _, n := range ns {
+		i := slices.IndexFunc(staff, func(st Staff) bool { return st.ID == n.Recipient })
+		if i < 0 {
+			continue
+		}
+		v := staff[i].Viewer()
+		switch {
+		case n.Type == EventBadge:
+		case t != nil:
+			if !s.policy.Scope(v).Allows(*t) {
+				continue
+			}
+		default:
+			if _, err := s.visibleThread(ctx, s.store, v, n.Thread); err != nil {
+				continue
+			}
+		}
+		kept = append(kept, n)
+		scopes = append(scopes, s.policy.Scope(v))
+	}
+	if len(kept) == 0 {
 		return
 	}
-	v := staff[i].Viewer()
-	switch {
-	case n.Type == EventBadge:
-	case t != nil:
-		if !s.policy.Scope(v).Allows(*t) {
-			return
-		}
-	default:
-		if _, err := s.visibleThread(ctx, s.store, v, n.Thread); err != nil {
-			return
-		}
-	}
-	badge, err := s.store.Badge(ctx, s.policy.Scope(v))
+	badges, err := s.store.Badges(ctx, scopes)
 	if err != nil {
-		s.log.ErrorContext(ctx, "conversations: notify: badge", "staff", v.Staff, "err", err)
+		s.log.ErrorContext(ctx, "conversations: notify: badges", "tenant", kept[0].Tenant, "err", err)
 		return
 	}
-	n.Badge = badge
-	if n.At.IsZero() {
-		n.At = s.now()
-	}
-	if err := s.notifier.Notify(ctx, n); err != nil {
-		s.log.WarnContext(ctx, "conversations: notify", "staff", n.Recipient, "type", n.Type, "err", err)
+	now := s.now()
+	for i, n := range kept {
+		n.Badge = badges[i]
+		if n.At.IsZero() {
+			n.At = now
+		}
+		if err := s.notifier.Notify(ctx, n); err != nil {
+			s.log.WarnContext(ctx, "conversations: notify", "staff", n.Recipient, "type", n.Type, "err", err)
+		}
 	}
 }
 
@@ -101,9 +116,11 @@ func (s *Service) notifyBadges(ctx context.Context, tenant TenantID, thread Thre
 		s.log.ErrorContext(ctx, "conversations: notify: list staff", "tenant", tenant, "err", err)
 		return
 	}
+	var ns []Notification
 	for _, id := range uniqueStaff(ids) {
-		s.send(ctx, staff, Notification{Tenant: tenant, Recipient: id, Type: EventBadge, Thread: thread}, nil)
+		ns = append(ns, Notification{Tenant: tenant, Recipient: id, Type: EventBadge, Thread: thread})
 	}
+	s.send(ctx, staff, ns, nil)
 }
 
 // viewersOf returns the staff of t's business who may see t.

@@ -159,6 +159,9 @@ type ReadStore interface {
 	// Badge returns the scope's staff member's unread messages summed over
 	// exactly the non-archived threads the scope allows.
 	Badge(ctx context.Context, scope Scope) (int64, error)
+	// Badges returns Badge for each scope, in the scopes' order, answered
+	// together (one statement for a new message's watchers).
+	Badges(ctx context.Context, scopes []Scope) ([]int64, error)
 }
 
 // DraftStore keeps drafts per author.

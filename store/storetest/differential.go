@@ -469,6 +469,27 @@ func (d *differential) check(when string) {
 					when, got.LastSeq, got.Archived, got.LastMessageAt, got.Preview, want.LastSeq, want.Archived, want.LastMessageAt, want.Preview)
 			}
 		}
+		// Badges answers for many scopes at once, across businesses, with
+		// empty scopes among them (zero), exactly as Badge does one by one.
+		var (
+			scopes []conversations.Scope
+			want   []int64
+		)
+		for _, n := range d.tenants {
+			for _, st := range n.staff {
+				sc := rules.Scope(st.Viewer())
+				scopes, want = append(scopes, sc), append(want, n.badge(sc))
+			}
+			for _, x := range extraScopes(n.id, n.staff[0].ID) {
+				scopes, want = append(scopes, x), append(want, n.badge(x))
+			}
+		}
+		scopes, want = append(scopes, conversations.Scope{Tenant: m.id}), append(want, 0)
+		got, err := d.s.Badges(d.ctx, scopes)
+		must(t, err, "Badges")
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: Badges must equal each scope's badge, in order:\n got %v\nwant %v", when, got, want)
+		}
 		for i, st := range m.staff {
 			sc := rules.Scope(st.Viewer())
 			for _, f := range filters {
