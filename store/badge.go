@@ -63,40 +63,15 @@ func (s *DB) Badge(ctx context.Context, sc conversations.Scope) (int64, error) {
 	return n, nil
 }
 
-// badgesPerStatement bounds the statement Badges builds.
-const badgesPerStatement = 32
-
-// Badges answers Badge for each scope, up to badgesPerStatement scopes per
-// statement: one column per scope, each its badge statement as a scalar
-// subquery. A new message's watchers are told their badges this way, one
-// round trip rather than one per watcher.
+// Badges answers Badge for each scope, in order.
 func (s *DB) Badges(ctx context.Context, scopes []conversations.Scope) ([]int64, error) {
 	out := make([]int64, len(scopes))
-	for start := 0; start < len(scopes); start += badgesPerStatement {
-		chunk := scopes[start:min(start+badgesPerStatement, len(scopes))]
-		var (
-			cols []string
-			args []any
-			dest []any
-		)
-		for i, sc := range chunk {
-			if sc.Tenant == "" || sc.Staff == "" {
-				continue
-			}
-			query, a, ok := badgeSQL(sc)
-			if !ok {
-				continue
-			}
-			cols = append(cols, "("+query+")")
-			args = append(args, a...)
-			dest = append(dest, &out[start+i])
+	for i, sc := range scopes {
+		n, err := s.Badge(ctx, sc)
+		if err != nil {
+			return nil, err
 		}
-		if len(cols) == 0 {
-			continue
-		}
-		if err := s.queryRow(ctx, "SELECT "+strings.Join(cols, ",\n  "), args...).Scan(dest...); err != nil {
-			return nil, dbErr("badges", err)
-		}
+		out[i] = n
 	}
 	return out, nil
 }
