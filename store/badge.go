@@ -15,12 +15,12 @@ import (
 //     business (both counters are kept over non-archived customer threads);
 //   - internal threads seen whole: a walk of the tenant's inbox index;
 //   - the rest: the staff member's visibility rows joined to threads.
-func badgeSQL(sc conversations.Scope) (string, []any, bool) {
+func badgeSQL(sc conversations.Scope) (string, []slot, bool) {
 	parts := splitScope(sc, kindSet{customer: true, internal: true})
-	tenant, staff := string(sc.Tenant), string(sc.Staff)
+	tenant, staff := slotTenant, slotStaff
 	var (
 		terms []string
-		args  []any
+		args  []slot
 	)
 	if parts.walk.customer {
 		terms = append(terms, `coalesce((SELECT c.customer_seq_sum FROM tenant_counters c WHERE c.tenant_id = ?), 0)
@@ -52,13 +52,21 @@ func (s *DB) Badge(ctx context.Context, sc conversations.Scope) (int64, error) {
 	if sc.Tenant == "" || sc.Staff == "" {
 		return 0, nil
 	}
-	query, args, ok := badgeSQL(sc)
-	if !ok {
+	shape := badgeShape{accessOf(sc)}
+	st := s.statement(shape, func() (string, []slot) {
+		query, slots, _ := badgeSQL(shape.access)
+		return query, slots
+	})
+	if st.text == "" {
 		return 0, nil
 	}
+	v := scopeValues(sc)
 	var n int64
-	if err := s.queryRow(ctx, query, args...).Scan(&n); err != nil {
+	if err := s.read(ctx, st, &v, []any{&n}, func() error { return nil }); err != nil {
 		return 0, dbErr("badge", err)
 	}
 	return n, nil
 }
+
+// badgeShape is what badgeSQL builds from.
+type badgeShape struct{ access conversations.Scope }
