@@ -27,9 +27,18 @@ func BadgeStatement(sc conversations.Scope) (string, []any) {
 
 // HistoryStatement is the history statement.
 func HistoryStatement(tenant conversations.TenantID, thread conversations.ThreadID, before int64, limit int) (string, []any) {
-	q, slots := historySQL(before > 0)
+	q, slots := historySQL(before > 0, "", nil)
 	var v slotValues
 	v[slotTenant] = string(tenant)
+	v.setHistory(thread, before, limit)
+	return q, v.args(slots)
+}
+
+// VisibleHistoryStatement is the statement of VisibleHistory's page.
+func VisibleHistoryStatement(sc conversations.Scope, thread conversations.ThreadID, before int64, limit int) (string, []any) {
+	cond, condSlots := allowsSQL(sc)
+	q, slots := historySQL(before > 0, cond, condSlots)
+	v := scopeValues(sc)
 	v.setHistory(thread, before, limit)
 	return q, v.args(slots)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
@@ -232,7 +233,7 @@ func (s *DB) History(ctx context.Context, tenant conversations.TenantID, thread 
 		return conversations.HistoryPage{}, err
 	}
 	st := s.statement(historyShape{paged: q.Before > 0}, func() (string, []slot) {
-		return historySQL(q.Before > 0)
+		return historySQL(q.Before > 0, "", nil)
 	})
 	var v slotValues
 	v[slotTenant] = string(tenant)
@@ -251,6 +252,49 @@ func (s *DB) History(ctx context.Context, tenant conversations.TenantID, thread 
 	return page, nil
 }
 
+// VisibleHistory is History for a viewer: the page comes back only when the
+// scope allows the thread, and the check is part of the page's statement,
+// so a page costs one statement. Only an empty page costs a second, to tell
+// an empty thread (or one paged to its end) from one the scope does not
+// allow, ErrForbidden, and from none of the tenant's, ErrNotFound.
+func (s *DB) VisibleHistory(ctx context.Context, sc conversations.Scope, thread conversations.ThreadID, q conversations.HistoryQuery) (conversations.HistoryPage, error) {
+	const op = "history"
+	limit, err := historyLimit(op, q)
+	if err != nil {
+		return conversations.HistoryPage{}, err
+	}
+	shape := visibleHistoryShape{access: accessOf(sc), paged: q.Before > 0}
+	st := s.statement(shape, func() (string, []slot) {
+		cond, slots := allowsSQL(shape.access)
+		return historySQL(shape.paged, cond, slots)
+	})
+	v := scopeValues(sc)
+	v.setHistory(thread, q.Before, limit)
+	page, err := s.historyPage(ctx, st, &v, sc.Tenant, limit)
+	if err != nil {
+		return conversations.HistoryPage{}, dbErr(op, err)
+	}
+	if len(page.Messages) > 0 {
+		return page, nil
+	}
+	st = s.statement(allowsShape{access: shape.access}, func() (string, []slot) {
+		cond, slots := allowsSQL(shape.access)
+		return "SELECT CASE WHEN " + cond + " THEN 1 ELSE 0 END FROM threads x WHERE x.tenant_id = ? AND x.id = ?",
+			append(slots, slotTenant, slotThread)
+	})
+	found, allowed := false, 0
+	if err := s.read(ctx, st, &v, []any{&allowed}, func() error { found = true; return nil }); err != nil {
+		return conversations.HistoryPage{}, dbErr(op, err)
+	}
+	switch {
+	case !found:
+		return conversations.HistoryPage{}, notFound(op, "thread "+string(thread))
+	case allowed == 0:
+		return conversations.HistoryPage{}, forbidden(op, "thread "+string(thread))
+	}
+	return page, nil
+}
+
 // historyLimit applies the page rules of a history query.
 func historyLimit(op string, q conversations.HistoryQuery) (int, error) {
 	limit, err := pageLimit(op, q.Limit)
@@ -263,8 +307,17 @@ func historyLimit(op string, q conversations.HistoryQuery) (int, error) {
 	return limit, nil
 }
 
-// historyShape is what History's statement is built from.
-type historyShape struct{ paged bool }
+// historyShape is what History's statement is built from, and
+// visibleHistoryShape VisibleHistory's; allowsShape is what its check for an
+// empty page is built from.
+type (
+	historyShape        struct{ paged bool }
+	visibleHistoryShape struct {
+		access conversations.Scope
+		paged  bool
+	}
+	allowsShape struct{ access conversations.Scope }
+)
 
 // setHistory sets the slots of a history page.
 func (v *slotValues) setHistory(thread conversations.ThreadID, before int64, limit int) {
@@ -296,15 +349,43 @@ func (s *DB) historyPage(ctx context.Context, st shaped, v *slotValues, tenant c
 }
 
 // historySQL walks the messages' primary key backwards, from before when
-// paged.
-func historySQL(paged bool) (string, []slot) {
+// paged, on the further condition cond (with its slots) when there is one.
+func historySQL(paged bool, cond string, condSlots []slot) (string, []slot) {
 	query := `SELECT ` + messageCols + ` FROM messages m WHERE m.tenant_id = ? AND m.thread_id = ?`
 	slots := []slot{slotTenant, slotThread}
 	if paged {
 		query += ` AND m.seq < ?`
 		slots = append(slots, slotBefore)
 	}
+	if cond != "" {
+		query += "\n  AND " + cond + "\n"
+		slots = append(slots, condSlots...)
+	}
 	return query + ` ORDER BY m.seq DESC LIMIT ?`, append(slots, slotLimit)
+}
+
+// allowsSQL is Scope.Allows as SQL on the thread of the tenant and thread
+// slots: the scope split as the inbox splits it (inbox.go), for one thread.
+// Archived threads count: access does not depend on it. Neither subquery
+// depends on the outer row, so PostgreSQL runs each once per statement.
+func allowsSQL(sc conversations.Scope) (string, []slot) {
+	parts := splitScope(sc, kindSet{customer: true, internal: true})
+	var (
+		terms []string
+		slots []slot
+	)
+	if !parts.walk.empty() {
+		terms = append(terms, "EXISTS (SELECT 1 FROM threads t WHERE t.tenant_id = ? AND t.id = ?"+parts.walk.only()+")")
+		slots = append(slots, slotTenant, slotThread)
+	}
+	if parts.vis() {
+		terms = append(terms, "EXISTS (SELECT 1 "+visJoin+"\n    "+visWhere+" AND v.thread_id = ? AND "+parts.visCond()+")")
+		slots = append(slots, slotTenant, slotStaff, slotThread)
+	}
+	if len(terms) == 0 {
+		return "1 = 0", nil
+	}
+	return "(" + strings.Join(terms, "\n  OR ") + ")", slots
 }
 
 // pageLimit applies the listing page-size rules.
