@@ -126,6 +126,13 @@ func BenchmarkReads(b *testing.B) {
 		}
 		return err
 	})
+	run("VisibleHistory/technician", func() error {
+		p, err := db.VisibleHistory(ctx, rules.Scope(f.technician), f.long, conversations.HistoryQuery{Limit: 50})
+		if err == nil && len(p.Messages) != 50 {
+			err = fmt.Errorf("history: %d messages", len(p.Messages))
+		}
+		return err
+	})
 	run("ServiceHistory/technician", func() error {
 		p, err := svc.History(ctx, f.technician, f.long, conversations.HistoryQuery{Limit: 50})
 		if err == nil && len(p.Messages) != 50 {
