@@ -89,11 +89,8 @@ func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microse
 // visibleThread loads a thread and checks that v may see it: another
 // tenant's thread is ErrNotFound, one v may not see is ErrForbidden.
 func (s *Service) visibleThread(ctx context.Context, st Store, v Viewer, id ThreadID) (Thread, error) {
-	if err := v.Validate(); err != nil {
+	if err := threadRef(v, id); err != nil {
 		return Thread{}, err
-	}
-	if id == "" {
-		return Thread{}, Invalid("thread", "empty")
 	}
 	t, err := st.GetThread(ctx, v.Tenant, id)
 	if err != nil {
@@ -103,6 +100,17 @@ func (s *Service) visibleThread(ctx context.Context, st Store, v Viewer, id Thre
 		return Thread{}, errForbidden("thread")
 	}
 	return t, nil
+}
+
+// threadRef checks what a call that names a thread for v needs.
+func threadRef(v Viewer, id ThreadID) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	if id == "" {
+		return Invalid("thread", "empty")
+	}
+	return nil
 }
 
 func errForbidden(what string) error {

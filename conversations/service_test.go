@@ -148,6 +148,8 @@ func TestReceiveFilesOnceAndFollowsAssignments(t *testing.T) {
 		assert.EqualValues(t, 0, badge(t, w.svc, w.tech1))
 		_, err = w.svc.Thread(ctx, w.tech1, m.Thread)
 		assert.ErrorIs(t, err, conversations.ErrForbidden)
+		_, histErr := w.svc.History(ctx, w.tech1, m.Thread, conversations.HistoryQuery{})
+		assert.Equal(t, err, histErr, "History refuses what Thread refuses, with the same error")
 
 		// Nobody is assigned: the dispatcher and admin are told.
 		notes := w.notes.take()
@@ -165,6 +167,9 @@ func TestReceiveFilesOnceAndFollowsAssignments(t *testing.T) {
 		assert.Equal(t, []conversations.ThreadID{m.Thread}, inboxIDs(t, w.svc, w.tech1, conversations.FilterAll), "an assignment takes effect on the next read")
 		assert.EqualValues(t, 1, badge(t, w.svc, w.tech1))
 		assert.Empty(t, inboxIDs(t, w.svc, w.tech2, conversations.FilterAll))
+		page, err := w.svc.History(ctx, w.tech1, m.Thread, conversations.HistoryQuery{})
+		require.NoError(t, err, "an assignee reads the thread's history")
+		assert.Equal(t, []int64{1}, seqs(page.Messages))
 
 		w.inbound(t, "+15005550999", "Also the gate code is 1234", "SM2")
 		notes = w.notes.take()
@@ -180,6 +185,8 @@ func TestReceiveFilesOnceAndFollowsAssignments(t *testing.T) {
 		assert.EqualValues(t, 0, notes[0].Badge)
 		assert.Empty(t, inboxIDs(t, w.svc, w.tech1, conversations.FilterAll), "an unassignment takes effect on the next read")
 		assert.EqualValues(t, 0, badge(t, w.svc, w.tech1))
+		_, err = w.svc.History(ctx, w.tech1, m.Thread, conversations.HistoryQuery{})
+		assert.ErrorIs(t, err, conversations.ErrForbidden, "an unassignment takes effect on the next history read")
 		w.inbound(t, "+15005550999", "Hello?", "SM3")
 		assert.NotContains(t, recipients(w.notes.take()), w.tech1.Staff, "an unassigned technician is told nothing")
 	})
@@ -228,6 +235,14 @@ func TestBadInputIsTypedAndChangesNothing(t *testing.T) {
 
 		_, err := w.svc.Thread(ctx, w.disp, conversations.NewID[conversations.ThreadID]())
 		assert.ErrorIs(t, err, conversations.ErrNotFound, "unknown thread")
+		_, err = w.svc.History(ctx, w.disp, conversations.NewID[conversations.ThreadID](), conversations.HistoryQuery{})
+		assert.ErrorIs(t, err, conversations.ErrNotFound, "history of an unknown thread")
+		_, err = w.svc.History(ctx, w.disp, "", conversations.HistoryQuery{})
+		assert.ErrorIs(t, err, conversations.ErrInvalid, "history without a thread")
+		_, err = w.svc.History(ctx, conversations.Viewer{Tenant: w.tenant, Staff: "x", Role: "owner"}, "t", conversations.HistoryQuery{})
+		assert.ErrorIs(t, err, conversations.ErrInvalid, "history for an unknown role")
+		_, err = w.svc.History(ctx, w.disp, "t", conversations.HistoryQuery{Before: -1})
+		assert.ErrorIs(t, err, conversations.ErrInvalid, "a negative Before")
 		_, err = w.svc.Inbox(ctx, w.disp, conversations.InboxQuery{Limit: 1000})
 		assert.ErrorIs(t, err, conversations.ErrInvalid, "oversize page")
 		_, err = w.svc.Inbox(ctx, w.disp, conversations.InboxQuery{After: "not-a-cursor"})

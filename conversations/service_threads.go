@@ -2,6 +2,7 @@ package conversations
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"unicode/utf8"
 )
@@ -52,10 +53,16 @@ func (s *Service) History(ctx context.Context, v Viewer, id ThreadID, q HistoryQ
 	if q.Before < 0 {
 		return HistoryPage{}, Invalid("before", "negative")
 	}
-	if _, err := s.visibleThread(ctx, s.store, v, id); err != nil {
+	if err := threadRef(v, id); err != nil {
 		return HistoryPage{}, err
 	}
-	return s.store.History(ctx, v.Tenant, id, q)
+	// One statement for the check and the page, where visibleThread and
+	// History would take three.
+	page, err := s.store.VisibleHistory(ctx, s.policy.Scope(v), id, q)
+	if errors.Is(err, ErrForbidden) {
+		return HistoryPage{}, errForbidden("thread")
+	}
+	return page, err
 }
 
 // StartInternal is the input of StartInternal.

@@ -141,6 +141,14 @@ type MessageStore interface {
 	// MessageByClientID finds a message by its author and client id.
 	MessageByClientID(ctx context.Context, tenant TenantID, author StaffID, clientID string) (Message, error)
 	History(ctx context.Context, tenant TenantID, thread ThreadID, q HistoryQuery) (HistoryPage, error)
+	// VisibleHistory is History for the viewer scope is made for: the page
+	// when scope.Allows the thread, archived or not. A thread the scope's
+	// tenant does not have is ErrNotFound; one the scope does not allow is
+	// ErrForbidden, with messages or without. Scope.Allows is the rule, and
+	// the conformance suite checks that the two agree. (The store package
+	// checks and reads in one statement, where a GetThread first would
+	// take three.)
+	VisibleHistory(ctx context.Context, scope Scope, thread ThreadID, q HistoryQuery) (HistoryPage, error)
 	// ApplyStatus applies u to the message it names (u.Message, or else
 	// u.Channel + u.ProviderID) with Merge, atomically against concurrent
 	// updates of the same message, and returns the result and whether

@@ -2,7 +2,13 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
@@ -15,12 +21,12 @@ import (
 //     business (both counters are kept over non-archived customer threads);
 //   - internal threads seen whole: a walk of the tenant's inbox index;
 //   - the rest: the staff member's visibility rows joined to threads.
-func badgeSQL(sc conversations.Scope) (string, []any, bool) {
+func badgeSQL(sc conversations.Scope) (string, []slot, bool) {
 	parts := splitScope(sc, kindSet{customer: true, internal: true})
-	tenant, staff := string(sc.Tenant), string(sc.Staff)
+	tenant, staff := slotTenant, slotStaff
 	var (
 		terms []string
-		args  []any
+		args  []slot
 	)
 	if parts.walk.customer {
 		terms = append(terms, `coalesce((SELECT c.customer_seq_sum FROM tenant_counters c WHERE c.tenant_id = ?), 0)
@@ -49,29 +55,108 @@ func badgeSQL(sc conversations.Scope) (string, []any, bool) {
 // exactly the non-archived threads the scope allows; 0 for a scope without a
 // tenant or a staff member.
 func (s *DB) Badge(ctx context.Context, sc conversations.Scope) (int64, error) {
-	if sc.Tenant == "" || sc.Staff == "" {
-		return 0, nil
-	}
-	query, args, ok := badgeSQL(sc)
+	st, ok := s.badgeStatement(sc)
 	if !ok {
 		return 0, nil
 	}
+	v := scopeValues(sc)
 	var n int64
-	if err := s.queryRow(ctx, query, args...).Scan(&n); err != nil {
+	if err := s.read(ctx, st, &v, []any{&n}, func() error { return nil }); err != nil {
 		return 0, dbErr("badge", err)
 	}
 	return n, nil
 }
 
-// Badges answers Badge for each scope, in order.
+// badgeStatement is sc's badge statement; ok is false when sc allows nothing.
+func (s *DB) badgeStatement(sc conversations.Scope) (shaped, bool) {
+	if sc.Tenant == "" || sc.Staff == "" {
+		return shaped{}, false
+	}
+	shape := badgeShape{accessOf(sc)}
+	st := s.statement(shape, func() (string, []slot) {
+		query, slots, _ := badgeSQL(shape.access)
+		return query, slots
+	})
+	return st, st.text != ""
+}
+
+// Badges answers Badge for each scope, in order. On PostgreSQL the scopes'
+// statements go out as one pipelined batch: one round trip for a new
+// message's watchers, each statement prepared once per connection and run
+// with its generic plan like Badge's. (One statement joining them would be a
+// new text, and a new plan, for every combination of watchers; pgx's own
+// Batch would run them unprepared, in the simple protocol these connections
+// default to for bun.) Their arguments are all text.
 func (s *DB) Badges(ctx context.Context, scopes []conversations.Scope) ([]int64, error) {
 	out := make([]int64, len(scopes))
-	for i, sc := range scopes {
-		n, err := s.Badge(ctx, sc)
-		if err != nil {
-			return nil, err
+	if !s.pg() {
+		for i, sc := range scopes {
+			n, err := s.Badge(ctx, sc)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
 		}
-		out[i] = n
+		return out, nil
+	}
+	type queued struct {
+		at     int
+		text   string
+		params [][]byte
+	}
+	var qs []queued
+	for i, sc := range scopes {
+		st, ok := s.badgeStatement(sc)
+		if !ok {
+			continue
+		}
+		v := scopeValues(sc)
+		q := queued{at: i, text: st.text}
+		for _, a := range v.args(st.slots) {
+			text, ok := a.(string)
+			if !ok {
+				return nil, fmt.Errorf("store: badges: a %T argument where text was expected", a)
+			}
+			q.params = append(q.params, []byte(text))
+		}
+		qs = append(qs, q)
+	}
+	if len(qs) == 0 {
+		return out, nil
+	}
+	start := time.Now()
+	err := s.withPgx(ctx, func(c *pgx.Conn) error {
+		var b pgconn.Batch
+		for _, q := range qs {
+			sd, err := c.Prepare(ctx, q.text, q.text) // a no-op once the connection has it
+			if err != nil {
+				return err
+			}
+			b.ExecPrepared(sd.Name, q.params, nil, nil)
+		}
+		results, err := c.PgConn().ExecBatch(ctx, &b).ReadAll()
+		if err != nil {
+			return err
+		}
+		for i, r := range results {
+			if r.Err != nil {
+				return r.Err
+			}
+			if len(r.Rows) != 1 || len(r.Rows[0]) != 1 {
+				return fmt.Errorf("badge: %d rows", len(r.Rows))
+			}
+			if out[qs[i].at], err = strconv.ParseInt(string(r.Rows[0][0]), 10, 64); err != nil {
+				return fmt.Errorf("badge: %w", err)
+			}
+		}
+		return nil
+	})
+	s.logQuery(ctx, "badges: a batch of "+strconv.Itoa(len(qs)), start, err)
+	if err != nil {
+		return nil, dbErr("badges", err)
 	}
 	return out, nil
 }
+
+// badgeShape is what badgeSQL builds from.
+type badgeShape struct{ access conversations.Scope }

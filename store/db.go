@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,11 +89,13 @@ func WithMaxOpenConns(n int) Option {
 type DB struct {
 	cfg     *config
 	root    *bun.DB
-	idb     bun.IDB // root or the bound transaction
-	tx      *bun.Tx // nil unless bound to a transaction
-	raw     rawConn // root.DB or tx.Tx: the database/sql handle under idb
+	idb     bun.IDB   // root or the bound transaction
+	tx      *bun.Tx   // nil unless bound to a transaction
+	conn    *sql.Conn // the bound transaction's connection, nil unless bound
+	raw     rawConn   // root.DB or tx.Tx: the database/sql handle under idb
 	dialect string
 	pgcfg   *pgx.ConnConfig // PostgreSQL only: how to open more connections (LISTEN, a job queue's listener)
+	stmts   *sync.Map       // shaped statements by shape (sqlexec.go), shared with the bound DBs
 }
 
 var (
@@ -165,7 +168,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w: %w", dialect, conversations.ErrUnavailable, err)
 	}
 	bdb.AddQueryHook(queryLogger{log: cfg.log})
-	return &DB{cfg: cfg, root: bdb, idb: bdb, raw: bdb.DB, dialect: dialect, pgcfg: pgcfg}, nil
+	return &DB{cfg: cfg, root: bdb, idb: bdb, raw: bdb.DB, dialect: dialect, pgcfg: pgcfg, stmts: &sync.Map{}}, nil
 }
 
 // sqliteDSN turns "sqlite:PATH", "file:PATH" or "PATH" into a driver DSN
@@ -257,11 +260,11 @@ func (s *DB) Tx(ctx context.Context, fn func(tx conversations.Store) error) erro
 	if s.tx != nil {
 		return fn(s)
 	}
-	return s.runTx(ctx, s.root.BeginTx, func(tx *DB) error { return fn(tx) })
+	return s.begin(ctx, func(tx *DB) error { return fn(tx) })
 }
 
-func (s *DB) bind(tx bun.Tx) *DB {
-	return &DB{cfg: s.cfg, root: s.root, idb: tx, tx: &tx, raw: tx.Tx, dialect: s.dialect, pgcfg: s.pgcfg}
+func (s *DB) bind(tx bun.Tx, conn *sql.Conn) *DB {
+	return &DB{cfg: s.cfg, root: s.root, idb: tx, tx: &tx, conn: conn, raw: tx.Tx, dialect: s.dialect, pgcfg: s.pgcfg, stmts: s.stmts}
 }
 
 // atomic runs fn so that its writes commit or roll back together: in a new
@@ -270,14 +273,27 @@ func (s *DB) bind(tx bun.Tx) *DB {
 // statement would otherwise poison the whole transaction).
 func (s *DB) atomic(ctx context.Context, fn func(tx *DB) error) error {
 	if s.tx != nil {
-		return s.runTx(ctx, s.tx.BeginTx, fn)
+		return s.runTx(ctx, s.tx.BeginTx, s.conn, fn)
 	}
-	return s.runTx(ctx, s.root.BeginTx, fn)
+	return s.begin(ctx, fn)
 }
 
-// runTx begins (a transaction or a savepoint), runs fn and commits, or rolls
-// back on fn's error or panic.
-func (s *DB) runTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (bun.Tx, error), fn func(tx *DB) error) error {
+// begin runs fn in a new transaction, begun on a connection taken for it:
+// database/sql leads from a *sql.Conn to the driver's connection, not from a
+// *sql.Tx, and the reads that use pgx's own interface (read in sqlexec.go)
+// must run on the transaction's connection.
+func (s *DB) begin(ctx context.Context, fn func(tx *DB) error) error {
+	conn, err := s.root.Conn(ctx)
+	if err != nil {
+		return dbErr("begin", err)
+	}
+	defer conn.Close()
+	return s.runTx(ctx, conn.BeginTx, conn.Conn, fn)
+}
+
+// runTx begins (a transaction or a savepoint) on conn, runs fn and commits,
+// or rolls back on fn's error or panic.
+func (s *DB) runTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (bun.Tx, error), conn *sql.Conn, fn func(tx *DB) error) error {
 	tx, err := begin(ctx, nil)
 	if err != nil {
 		return dbErr("begin", err)
@@ -288,7 +304,7 @@ func (s *DB) runTx(ctx context.Context, begin func(context.Context, *sql.TxOptio
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(s.bind(tx)); err != nil {
+	if err := fn(s.bind(tx, conn)); err != nil {
 		return err
 	}
 	committed = true

@@ -77,6 +77,11 @@ func notFound(op, what string) error {
 	return fmt.Errorf("store: %s: %s: %w", op, what, conversations.ErrNotFound)
 }
 
+// forbidden is the error for a row the caller's scope does not allow.
+func forbidden(op, what string) error {
+	return fmt.Errorf("store: %s: %s: %w", op, what, conversations.ErrForbidden)
+}
+
 // invalid is the error for bad input.
 func invalid(op, field, reason string) error {
 	return fmt.Errorf("store: %s: %w", op, conversations.Invalid(field, reason))

@@ -12,28 +12,39 @@ import (
 // InboxStatement is the inbox statement for one page; a zero afterAt means
 // the first page.
 func InboxStatement(sc conversations.Scope, f conversations.InboxFilter, limit int, afterAt time.Time, afterID string) (string, []any) {
-	var after *cursor
-	if !afterAt.IsZero() {
-		after = &cursor{at: dbTime(afterAt), id: afterID}
-	}
-	q, args, _ := inboxSQL(sc, f, limit, after)
-	return q, args
+	q, slots, _ := inboxSQL(sc, f, limit, !afterAt.IsZero())
+	v := scopeValues(sc)
+	v[slotAfterAt], v[slotAfterID] = dbTime(afterAt), afterID
+	return q, v.args(slots)
 }
 
 // BadgeStatement is the badge statement.
 func BadgeStatement(sc conversations.Scope) (string, []any) {
-	q, args, _ := badgeSQL(sc)
-	return q, args
+	q, slots, _ := badgeSQL(sc)
+	v := scopeValues(sc)
+	return q, v.args(slots)
 }
 
 // HistoryStatement is the history statement.
-var HistoryStatement = historySQL
+func HistoryStatement(tenant conversations.TenantID, thread conversations.ThreadID, before int64, limit int) (string, []any) {
+	q, slots := historySQL(before > 0, "", nil)
+	var v slotValues
+	v[slotTenant] = string(tenant)
+	v.setHistory(thread, before, limit)
+	return q, v.args(slots)
+}
+
+// VisibleHistoryStatement is the statement of VisibleHistory's page.
+func VisibleHistoryStatement(sc conversations.Scope, thread conversations.ThreadID, before int64, limit int) (string, []any) {
+	cond, condSlots := allowsSQL(sc)
+	q, slots := historySQL(before > 0, cond, condSlots)
+	v := scopeValues(sc)
+	v.setHistory(thread, before, limit)
+	return q, v.args(slots)
+}
 
 // Numbered turns ? placeholders into $n, as the store does on PostgreSQL.
-func Numbered(query string) string {
-	q, _ := pgStatement(query, nil)
-	return q
-}
+var Numbered = numbered
 
 var (
 	IsUniqueViolation     = isUniqueViolation

@@ -48,7 +48,7 @@ func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conver
 		if out, created, err = tx.AppendMessage(ctx, m); err != nil {
 			return err
 		}
-		th, err = tx.threadRow(ctx, op, t.Tenant, got.ID)
+		th, err = tx.loadThreadRow(ctx, op, t.Tenant, got.ID)
 		return err
 	})
 	if err != nil {
@@ -93,8 +93,8 @@ func (s *DB) mustNumberOf(ctx context.Context, op string, tenant conversations.T
 	return nil
 }
 
-// threadRow reads a thread's own row, without participants, jobs or assignees.
-func (s *DB) threadRow(ctx context.Context, op string, tenant conversations.TenantID, id conversations.ThreadID) (conversations.Thread, error) {
+// loadThreadRow reads a thread's own row, without participants, jobs or assignees.
+func (s *DB) loadThreadRow(ctx context.Context, op string, tenant conversations.TenantID, id conversations.ThreadID) (conversations.Thread, error) {
 	t, err := scanThread(s.queryRow(ctx, `SELECT `+threadColumns("t")+` FROM threads t
 WHERE t.tenant_id = ? AND t.id = ?`, string(tenant), string(id)), tenant)
 	if err != nil {
@@ -184,7 +184,7 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 		if out, err = s.GetMessage(ctx, t.Tenant, conversations.MessageID(dupID)); err != nil {
 			return th, out, false, false, err
 		}
-		th, err = s.threadRow(ctx, op, t.Tenant, out.Thread)
+		th, err = s.loadThreadRow(ctx, op, t.Tenant, out.Thread)
 		return th, out, false, true, err
 	case id == nil:
 		return th, out, false, false, nil // no live thread for this customer: the general path creates or revives it

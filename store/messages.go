@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
@@ -14,24 +15,33 @@ const messageCols = `m.id, m.thread_id, m.seq, m.kind, m.direction, m.channel, m
   m.created_at, m.status, m.sent_at, m.delivered_at, m.failed_at, m.provider_id, m.error_code, m.error_reason,
   m.details, m.urgent`
 
-func scanMessage(sc scanner, tenant conversations.TenantID) (conversations.Message, error) {
-	var (
-		m                                                                  conversations.Message
-		id, thread, kind, dir, authorType, author, media, job, src, status string
-	)
-	err := sc.Scan(&id, &thread, &m.Seq, &kind, &dir, &m.Channel, &authorType, &author,
-		&m.Body, &m.Subject, &media, &job, &src, &m.ClientID, &m.From, &m.To,
-		timeCol{&m.CreatedAt}, &status, timeCol{&m.SentAt}, timeCol{&m.DeliveredAt}, timeCol{&m.FailedAt},
-		&m.ProviderID, &m.ErrorCode, &m.ErrorReason, &m.Details, &m.Urgent)
-	if err != nil {
+// messageRow receives message rows (messageCols). Its destinations are
+// built once and serve every row of a query.
+type messageRow struct {
+	m                                                                  conversations.Message
+	id, thread, kind, dir, authorType, author, media, job, src, status string
+	dest                                                               []any
+}
+
+func newMessageRow() *messageRow {
+	r := &messageRow{}
+	r.dest = []any{&r.id, &r.thread, &r.m.Seq, &r.kind, &r.dir, &r.m.Channel, &r.authorType, &r.author,
+		&r.m.Body, &r.m.Subject, &r.media, &r.job, &r.src, &r.m.ClientID, &r.m.From, &r.m.To,
+		timeCol{&r.m.CreatedAt}, &r.status, timeCol{&r.m.SentAt}, timeCol{&r.m.DeliveredAt}, timeCol{&r.m.FailedAt},
+		&r.m.ProviderID, &r.m.ErrorCode, &r.m.ErrorReason, &r.m.Details, &r.m.Urgent}
+	return r
+}
+
+// message returns the row scanned last, a message of tenant.
+func (r *messageRow) message(tenant conversations.TenantID) (conversations.Message, error) {
+	m := r.m
+	var err error
+	if m.Media, err = parseMedia(r.media); err != nil {
 		return conversations.Message{}, err
 	}
-	if m.Media, err = parseMedia(media); err != nil {
-		return conversations.Message{}, err
-	}
-	m.ID, m.Tenant, m.Thread = conversations.MessageID(id), tenant, conversations.ThreadID(thread)
-	m.Kind, m.Direction, m.AuthorType = conversations.Kind(kind), conversations.Direction(dir), conversations.AuthorType(authorType)
-	m.Author, m.Job, m.Source, m.Status = conversations.StaffID(author), conversations.JobID(job), conversations.Source(src), conversations.Status(status)
+	m.ID, m.Tenant, m.Thread = conversations.MessageID(r.id), tenant, conversations.ThreadID(r.thread)
+	m.Kind, m.Direction, m.AuthorType = conversations.Kind(r.kind), conversations.Direction(r.dir), conversations.AuthorType(r.authorType)
+	m.Author, m.Job, m.Source, m.Status = conversations.StaffID(r.author), conversations.JobID(r.job), conversations.Source(r.src), conversations.Status(r.status)
 	return m, nil
 }
 
@@ -64,6 +74,15 @@ func (s *DB) newMessage(m conversations.Message) conversations.Message {
 	m.CreatedAt = dbTime(m.CreatedAt)
 	m.SentAt, m.DeliveredAt, m.FailedAt = zeroOrDB(m.SentAt), zeroOrDB(m.DeliveredAt), zeroOrDB(m.FailedAt)
 	return m
+}
+
+// scanMessage reads one message row.
+func scanMessage(sc scanner, tenant conversations.TenantID) (conversations.Message, error) {
+	r := newMessageRow()
+	if err := sc.Scan(r.dest...); err != nil {
+		return conversations.Message{}, err
+	}
+	return r.message(tenant)
 }
 
 // errRaced says the insert lost a race to a duplicate committed meanwhile.
@@ -227,28 +246,18 @@ WHERE m.tenant_id = ? AND m.author_id = ? AND m.client_id = ? AND m.client_id <>
 // and there is none once seq 1 is in.
 func (s *DB) History(ctx context.Context, tenant conversations.TenantID, thread conversations.ThreadID, q conversations.HistoryQuery) (conversations.HistoryPage, error) {
 	const op = "history"
-	limit, err := pageLimit(op, q.Limit)
+	limit, err := historyLimit(op, q)
 	if err != nil {
 		return conversations.HistoryPage{}, err
 	}
-	if q.Before < 0 {
-		return conversations.HistoryPage{}, invalid(op, "before", "negative")
-	}
-	query, args := historySQL(tenant, thread, q.Before, limit)
-	rows, err := s.query(ctx, query, args...)
+	st := s.statement(historyShape{paged: q.Before > 0}, func() (string, []slot) {
+		return historySQL(q.Before > 0, "", nil)
+	})
+	var v slotValues
+	v[slotTenant] = string(tenant)
+	v.setHistory(thread, q.Before, limit)
+	page, err := s.historyPage(ctx, st, &v, tenant, limit)
 	if err != nil {
-		return conversations.HistoryPage{}, dbErr(op, err)
-	}
-	defer rows.Close()
-	page := conversations.HistoryPage{Messages: make([]conversations.Message, 0, limit)}
-	for rows.Next() {
-		m, err := scanMessage(rows, tenant)
-		if err != nil {
-			return conversations.HistoryPage{}, dbErr(op, err)
-		}
-		page.Messages = append(page.Messages, m)
-	}
-	if err := rows.Err(); err != nil {
 		return conversations.HistoryPage{}, dbErr(op, err)
 	}
 	if len(page.Messages) == 0 {
@@ -257,23 +266,144 @@ func (s *DB) History(ctx context.Context, tenant conversations.TenantID, thread 
 		if err := s.mustThread(ctx, op, tenant, thread); err != nil {
 			return conversations.HistoryPage{}, err
 		}
-		return page, nil
-	}
-	if last := page.Messages[len(page.Messages)-1].Seq; last > 1 {
-		page.NextBefore = last
 	}
 	return page, nil
 }
 
-// historySQL walks the messages' primary key backwards from before.
-func historySQL(tenant conversations.TenantID, thread conversations.ThreadID, before int64, limit int) (string, []any) {
-	query := `SELECT ` + messageCols + ` FROM messages m WHERE m.tenant_id = ? AND m.thread_id = ?`
-	args := []any{string(tenant), string(thread)}
-	if before > 0 {
-		query += ` AND m.seq < ?`
-		args = append(args, before)
+// VisibleHistory is History for a viewer: the page comes back only when the
+// scope allows the thread, and the check is part of the page's statement,
+// so a page costs one statement. Only an empty page costs a second, to tell
+// an empty thread (or one paged to its end) from one the scope does not
+// allow, ErrForbidden, and from none of the tenant's, ErrNotFound.
+func (s *DB) VisibleHistory(ctx context.Context, sc conversations.Scope, thread conversations.ThreadID, q conversations.HistoryQuery) (conversations.HistoryPage, error) {
+	const op = "history"
+	limit, err := historyLimit(op, q)
+	if err != nil {
+		return conversations.HistoryPage{}, err
 	}
-	return query + ` ORDER BY m.seq DESC LIMIT ?`, append(args, limit)
+	shape := visibleHistoryShape{access: accessOf(sc), paged: q.Before > 0}
+	st := s.statement(shape, func() (string, []slot) {
+		cond, slots := allowsSQL(shape.access)
+		return historySQL(shape.paged, cond, slots)
+	})
+	v := scopeValues(sc)
+	v.setHistory(thread, q.Before, limit)
+	page, err := s.historyPage(ctx, st, &v, sc.Tenant, limit)
+	if err != nil {
+		return conversations.HistoryPage{}, dbErr(op, err)
+	}
+	if len(page.Messages) > 0 {
+		return page, nil
+	}
+	st = s.statement(allowsShape{access: shape.access}, func() (string, []slot) {
+		cond, slots := allowsSQL(shape.access)
+		return "SELECT CASE WHEN " + cond + " THEN 1 ELSE 0 END FROM threads x WHERE x.tenant_id = ? AND x.id = ?",
+			append(slots, slotTenant, slotThread)
+	})
+	found, allowed := false, 0
+	if err := s.read(ctx, st, &v, []any{&allowed}, func() error { found = true; return nil }); err != nil {
+		return conversations.HistoryPage{}, dbErr(op, err)
+	}
+	switch {
+	case !found:
+		return conversations.HistoryPage{}, notFound(op, "thread "+string(thread))
+	case allowed == 0:
+		return conversations.HistoryPage{}, forbidden(op, "thread "+string(thread))
+	}
+	return page, nil
+}
+
+// historyLimit applies the page rules of a history query.
+func historyLimit(op string, q conversations.HistoryQuery) (int, error) {
+	limit, err := pageLimit(op, q.Limit)
+	if err != nil {
+		return 0, err
+	}
+	if q.Before < 0 {
+		return 0, invalid(op, "before", "negative")
+	}
+	return limit, nil
+}
+
+// historyShape is what History's statement is built from, and
+// visibleHistoryShape VisibleHistory's; allowsShape is what its check for an
+// empty page is built from.
+type (
+	historyShape        struct{ paged bool }
+	visibleHistoryShape struct {
+		access conversations.Scope
+		paged  bool
+	}
+	allowsShape struct{ access conversations.Scope }
+)
+
+// setHistory sets the slots of a history page.
+func (v *slotValues) setHistory(thread conversations.ThreadID, before int64, limit int) {
+	v[slotThread], v[slotLimit] = string(thread), limit
+	if before > 0 {
+		v[slotBefore] = before
+	}
+}
+
+// historyPage reads one page of messages with st.
+func (s *DB) historyPage(ctx context.Context, st shaped, v *slotValues, tenant conversations.TenantID, limit int) (conversations.HistoryPage, error) {
+	page := conversations.HistoryPage{Messages: make([]conversations.Message, 0, limit)}
+	row := newMessageRow()
+	err := s.read(ctx, st, v, row.dest, func() error {
+		m, err := row.message(tenant)
+		if err != nil {
+			return err
+		}
+		page.Messages = append(page.Messages, m)
+		return nil
+	})
+	if err != nil {
+		return conversations.HistoryPage{}, err
+	}
+	if n := len(page.Messages); n > 0 && page.Messages[n-1].Seq > 1 {
+		page.NextBefore = page.Messages[n-1].Seq
+	}
+	return page, nil
+}
+
+// historySQL walks the messages' primary key backwards, from before when
+// paged, on the further condition cond (with its slots) when there is one.
+func historySQL(paged bool, cond string, condSlots []slot) (string, []slot) {
+	query := `SELECT ` + messageCols + ` FROM messages m WHERE m.tenant_id = ? AND m.thread_id = ?`
+	slots := []slot{slotTenant, slotThread}
+	if paged {
+		query += ` AND m.seq < ?`
+		slots = append(slots, slotBefore)
+	}
+	if cond != "" {
+		query += "\n  AND " + cond + "\n"
+		slots = append(slots, condSlots...)
+	}
+	return query + ` ORDER BY m.seq DESC LIMIT ?`, append(slots, slotLimit)
+}
+
+// allowsSQL is Scope.Allows as SQL on the thread of the tenant and thread
+// slots: the scope split as the inbox splits it (inbox.go), for one thread.
+// Archived threads count: access does not depend on it. Neither subquery
+// depends on the outer row, so PostgreSQL runs each once per statement.
+func allowsSQL(sc conversations.Scope) (string, []slot) {
+	parts := splitScope(sc, kindSet{customer: true, internal: true})
+	var (
+		terms []string
+		slots []slot
+	)
+	if !parts.walk.empty() {
+		terms = append(terms, "EXISTS (SELECT 1 FROM threads t WHERE t.tenant_id = ? AND t.id = ?"+parts.walk.only()+")")
+		slots = append(slots, slotTenant, slotThread)
+	}
+	if parts.vis() {
+		terms = append(terms, "EXISTS (SELECT 1 "+visJoin+"\n    "+visWhere+" AND v.thread_id = ? AND "+parts.visCond()+")")
+		slots = append(slots, slotTenant, slotStaff, slotThread)
+	}
+	if len(terms) == 0 {
+		return "1 = 0", nil
+	}
+	return "(" + strings.Join(terms, "\n  OR ") + ")", slots
 }
 
 // pageLimit applies the listing page-size rules.

@@ -124,6 +124,10 @@ WHERE v.tenant_id = $1 AND v.staff_id = $2 AND t.kind = 'customer' ORDER BY t.la
 	stmts = append(stmts, stmt{"history", q, "messages_pkey", args})
 	q, args = store.HistoryStatement(conversations.TenantID(tenant), conversations.ThreadID(thread), 40, 50)
 	stmts = append(stmts, stmt{"history, second page", q, "messages_pkey", args})
+	q, args = store.VisibleHistoryStatement(techScope, conversations.ThreadID(thread), 0, 50)
+	stmts = append(stmts, stmt{"technician history, access checked", q, "messages_pkey", args})
+	q, args = store.VisibleHistoryStatement(dispScope, conversations.ThreadID(thread), 40, 50)
+	stmts = append(stmts, stmt{"dispatcher history, access checked, second page", q, "messages_pkey", args})
 
 	explain := "EXPLAIN "
 	if testing.Verbose() {

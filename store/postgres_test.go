@@ -125,6 +125,10 @@ func TestPostgresPlans(t *testing.T) {
 	stmts = append(stmts, stmt{"history", q, args})
 	q, args = store.HistoryStatement(tenant, "thread-000003", 4, 50)
 	stmts = append(stmts, stmt{"history, second page", q, args})
+	q, args = store.VisibleHistoryStatement(tech, "thread-000003", 0, 50)
+	stmts = append(stmts, stmt{"technician history, access checked", q, args})
+	q, args = store.VisibleHistoryStatement(disp, "thread-000003", 4, 50)
+	stmts = append(stmts, stmt{"dispatcher history, access checked, second page", q, args})
 
 	conn, err := db.Bun().Conn(ctx)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
@@ -32,8 +34,9 @@ var textTimeLayouts = []string{
 }
 
 // timeCol scans a timestamp column whatever form the driver returns it in
-// (pgx: time.Time; SQLite: time.Time when the declared type says TIMESTAMP,
-// text when an expression hides it), NULL as the zero time, always in UTC.
+// (pgx: time.Time, or its own Timestamptz on pgx's rows; SQLite: time.Time
+// when the declared type says TIMESTAMP, text when an expression hides it),
+// NULL as the zero time, always in UTC.
 type timeCol struct{ t *time.Time }
 
 func (c timeCol) Scan(v any) error {
@@ -48,6 +51,21 @@ func (c timeCol) Scan(v any) error {
 		return c.parse(string(x))
 	default:
 		return fmt.Errorf("store: scan time: unexpected %T", v)
+	}
+	return nil
+}
+
+// ScanTimestamptz is how pgx's own rows fill a timeCol (pgtype's
+// TimestamptzScanner), straight from the wire format; the database/sql path
+// goes through Scan.
+func (c timeCol) ScanTimestamptz(v pgtype.Timestamptz) error {
+	switch {
+	case !v.Valid:
+		*c.t = time.Time{}
+	case v.InfinityModifier != pgtype.Finite:
+		return fmt.Errorf("store: scan time: unexpected infinity")
+	default:
+		*c.t = v.Time.UTC()
 	}
 	return nil
 }

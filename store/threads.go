@@ -10,7 +10,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-// threadCols are the columns of a thread row, in scanThread's order; the
+// threadCols are the columns of a thread row, in threadRow's order; the
 // caller supplies the table alias.
 const threadCols = `%[1]s.id, %[1]s.kind, %[1]s.business_number, %[1]s.contact_phone, %[1]s.contact_email,
   %[1]s.contact_name, %[1]s.contact_ref, %[1]s.subject, %[1]s.created_at, %[1]s.created_by,
@@ -20,20 +20,38 @@ func threadColumns(alias string) string { return fmt.Sprintf(threadCols, alias) 
 
 type scanner interface{ Scan(dest ...any) error }
 
-// scanThread reads threadCols (plus extra destinations after them).
+// threadRow receives thread rows: threadCols, then the extra destinations
+// given. Its destinations are built once and serve every row of a query.
+type threadRow struct {
+	t                   conversations.Thread
+	id, kind, createdBy string
+	dest                []any
+}
+
+func newThreadRow(extra ...any) *threadRow {
+	r := &threadRow{}
+	r.dest = append(make([]any, 0, 14+len(extra)),
+		&r.id, &r.kind, &r.t.BusinessNumber, &r.t.Contact.Phone, &r.t.Contact.Email,
+		&r.t.Contact.Name, &r.t.Contact.Ref, &r.t.Subject, timeCol{&r.t.CreatedAt}, &r.createdBy,
+		timeCol{&r.t.LastMessageAt}, &r.t.LastSeq, &r.t.Preview, &r.t.Archived)
+	r.dest = append(r.dest, extra...)
+	return r
+}
+
+// thread returns the row scanned last, a thread of tenant.
+func (r *threadRow) thread(tenant conversations.TenantID) conversations.Thread {
+	t := r.t
+	t.ID, t.Tenant, t.Kind, t.CreatedBy = conversations.ThreadID(r.id), tenant, conversations.ThreadKind(r.kind), conversations.StaffID(r.createdBy)
+	return t
+}
+
+// scanThread reads one thread row (plus extra destinations after it).
 func scanThread(sc scanner, tenant conversations.TenantID, extra ...any) (conversations.Thread, error) {
-	var t conversations.Thread
-	var id, kind, createdBy string
-	dest := []any{
-		&id, &kind, &t.BusinessNumber, &t.Contact.Phone, &t.Contact.Email,
-		&t.Contact.Name, &t.Contact.Ref, &t.Subject, timeCol{&t.CreatedAt}, &createdBy,
-		timeCol{&t.LastMessageAt}, &t.LastSeq, &t.Preview, &t.Archived,
-	}
-	if err := sc.Scan(append(dest, extra...)...); err != nil {
+	r := newThreadRow(extra...)
+	if err := sc.Scan(r.dest...); err != nil {
 		return conversations.Thread{}, err
 	}
-	t.ID, t.Tenant, t.Kind, t.CreatedBy = conversations.ThreadID(id), tenant, conversations.ThreadKind(kind), conversations.StaffID(createdBy)
-	return t, nil
+	return r.thread(tenant), nil
 }
 
 // customerAddress is the customer key of a thread: its phone, else its email.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -21,7 +22,8 @@ type mThread struct {
 	th           conversations.Thread // summary fields: ID, Kind, LastMessageAt, LastSeq, Archived, Preview
 	participants map[conversations.StaffID]bool
 	jobs         map[conversations.JobID]bool
-	contact      conversations.Contact // a customer thread's customer
+	contact      conversations.Contact     // a customer thread's customer
+	messages     []conversations.MessageID // by seq, from 1
 }
 
 type mTenant struct {
@@ -334,6 +336,7 @@ func (d *differential) appendMessage(m *mTenant) {
 		must(d.t, err, "AppendMessage")
 	}
 	t.th.LastSeq++
+	t.messages = append(t.messages, got.ID)
 	if !created || got.Seq != t.th.LastSeq {
 		d.t.Fatalf("AppendMessage: a new message takes the thread's next seq: got %d created=%v, want %d", got.Seq, created, t.th.LastSeq)
 	}
@@ -497,15 +500,73 @@ func (d *differential) check(when string) {
 			}
 			d.compareInbox(m, sc, conversations.FilterAll, 0, fmt.Sprintf("%s: %s %s, default page size", when, st.Role, st.ID))
 			d.compareBadge(m, sc, fmt.Sprintf("%s: %s %s", when, st.Role, st.ID))
+			for _, mt := range m.threads {
+				d.compareHistory(m, sc, mt, 2, fmt.Sprintf("%s: %s %s", when, st.Role, st.ID))
+			}
 			if i < 2 {
 				for _, x := range extraScopes(m.id, st.ID) {
 					label := fmt.Sprintf("%s: scope %+v", when, x)
 					d.compareInbox(m, x, conversations.FilterAll, 4, label)
 					d.compareInbox(m, x, conversations.FilterUnread, 5, label+" unread")
 					d.compareBadge(m, x, label)
+					for _, mt := range m.threads {
+						d.compareHistory(m, x, mt, 0, label)
+					}
 				}
 			}
 		}
+		// The other business's threads do not exist for this one's staff.
+		sc := rules.Scope(m.staff[0].Viewer())
+		for _, other := range d.tenants {
+			if other == m {
+				continue
+			}
+			for _, mt := range other.threads {
+				_, err := d.s.VisibleHistory(d.ctx, sc, mt.th.ID, conversations.HistoryQuery{})
+				if !errors.Is(err, conversations.ErrNotFound) {
+					t.Errorf("%s: VisibleHistory of another tenant's thread must be ErrNotFound: got %v", when, err)
+				}
+			}
+		}
+	}
+}
+
+// compareHistory reads a thread with VisibleHistory, page by page (limit
+// per page, 0 for the default), as sc's viewer: the thread's messages, newest
+// first, when sc.Allows it (archived or not), ErrForbidden when not.
+func (d *differential) compareHistory(m *mTenant, sc conversations.Scope, mt *mThread, limit int, label string) {
+	d.t.Helper()
+	label = fmt.Sprintf("%s, history of %s thread %s", label, mt.th.Kind, mt.th.ID)
+	if !sc.Allows(m.full(mt)) {
+		_, err := d.s.VisibleHistory(d.ctx, sc, mt.th.ID, conversations.HistoryQuery{Limit: limit})
+		if !errors.Is(err, conversations.ErrForbidden) {
+			d.t.Errorf("%s: VisibleHistory of a thread Scope.Allows not must be ErrForbidden: got %v", label, err)
+		}
+		return
+	}
+	var got []conversations.MessageID
+	q := conversations.HistoryQuery{Limit: limit}
+	for {
+		p, err := d.s.VisibleHistory(d.ctx, sc, mt.th.ID, q)
+		if err != nil {
+			d.t.Errorf("%s: VisibleHistory of a thread Scope.Allows must be its page: got %v", label, err)
+			return
+		}
+		for _, msg := range p.Messages {
+			if msg.Thread != mt.th.ID || msg.Tenant != m.id {
+				d.t.Errorf("%s: VisibleHistory returned a message of %s/%s", label, msg.Tenant, msg.Thread)
+			}
+			got = append(got, msg.ID)
+		}
+		if p.NextBefore == 0 || len(got) > len(mt.messages) {
+			break
+		}
+		q.Before = p.NextBefore
+	}
+	want := slices.Clone(mt.messages)
+	slices.Reverse(want)
+	if !slices.Equal(got, want) {
+		d.t.Errorf("%s: VisibleHistory pages must hold the thread's messages, newest first:\n got %v\nwant %v", label, got, want)
 	}
 }
 

@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 		{"ConcurrentVisibility", testConcurrentVisibility},
 		{"Timestamps", testTimestamps},
 		{"History", testHistory},
+		{"VisibleHistory", testVisibleHistory},
 		{"StatusPrecedence", testStatusPrecedence},
 		{"ApplyStatus", testApplyStatus},
 		{"BadgeAndUnread", testBadgeAndUnread},

@@ -26,6 +26,20 @@ func testTx(t *testing.T, s conversations.Store) {
 			if got.LastSeq != 1 {
 				t.Errorf("Tx: a nested Tx runs in the same transaction and sees its writes: LastSeq %d", got.LastSeq)
 			}
+			// So do the listings.
+			sc := conversations.Scope{Tenant: f.tenant, Staff: "staff-tx", AllCustomer: true}
+			if p, err := inner.Inbox(f.ctx, sc, conversations.InboxQuery{}); err != nil || len(p.Threads) != 1 || p.Threads[0].LastSeq != 1 {
+				t.Errorf("Tx: Inbox in a transaction sees its writes: %+v, %v", p.Threads, err)
+			}
+			if n, err := inner.Badge(f.ctx, sc); err != nil || n != 1 {
+				t.Errorf("Tx: Badge in a transaction sees its writes: %d, %v", n, err)
+			}
+			if p, err := inner.History(f.ctx, f.tenant, th.ID, conversations.HistoryQuery{}); err != nil || len(p.Messages) != 1 {
+				t.Errorf("Tx: History in a transaction sees its writes: %d messages, %v", len(p.Messages), err)
+			}
+			if p, err := inner.VisibleHistory(f.ctx, sc, th.ID, conversations.HistoryQuery{}); err != nil || len(p.Messages) != 1 {
+				t.Errorf("Tx: VisibleHistory in a transaction sees its writes: %d messages, %v", len(p.Messages), err)
+			}
 			return errRollback
 		})
 	})
