@@ -2,13 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
@@ -81,79 +75,31 @@ func (s *DB) badgeStatement(sc conversations.Scope) (shaped, bool) {
 }
 
 // Badges answers Badge for each scope, in order. On PostgreSQL the scopes'
-// statements go out as one pipelined batch: one round trip for a new
-// message's watchers, each statement prepared once per connection and run
-// with its generic plan like Badge's. (One statement joining them would be a
-// new text, and a new plan, for every combination of watchers; pgx's own
-// Batch would run them unprepared, in the simple protocol these connections
-// default to for bun.) Their arguments are all text.
+// statements go out in one pipeline (one round trip for a new message's
+// watchers), each the cached statement Badge runs: one statement joining
+// them would be a new text, and a new plan, for every combination of
+// watchers.
 func (s *DB) Badges(ctx context.Context, scopes []conversations.Scope) ([]int64, error) {
 	out := make([]int64, len(scopes))
-	if !s.pg() {
-		for i, sc := range scopes {
+	var stmts []pipelined
+	for i, sc := range scopes {
+		if !s.pg() {
 			n, err := s.Badge(ctx, sc)
 			if err != nil {
 				return nil, err
 			}
 			out[i] = n
-		}
-		return out, nil
-	}
-	type queued struct {
-		at     int
-		text   string
-		params [][]byte
-	}
-	var qs []queued
-	for i, sc := range scopes {
-		st, ok := s.badgeStatement(sc)
-		if !ok {
 			continue
 		}
-		v := scopeValues(sc)
-		q := queued{at: i, text: st.text}
-		for _, a := range v.args(st.slots) {
-			text, ok := a.(string)
-			if !ok {
-				return nil, fmt.Errorf("store: badges: a %T argument where text was expected", a)
-			}
-			q.params = append(q.params, []byte(text))
+		if st, ok := s.badgeStatement(sc); ok {
+			v := scopeValues(sc)
+			stmts = append(stmts, pipelined{text: st.text, args: v.args(st.slots), dest: []any{&out[i]}})
 		}
-		qs = append(qs, q)
 	}
-	if len(qs) == 0 {
-		return out, nil
-	}
-	start := time.Now()
-	err := s.withPgx(ctx, func(c *pgx.Conn) error {
-		var b pgconn.Batch
-		for _, q := range qs {
-			sd, err := c.Prepare(ctx, q.text, q.text) // a no-op once the connection has it
-			if err != nil {
-				return err
-			}
-			b.ExecPrepared(sd.Name, q.params, nil, nil)
+	if len(stmts) > 0 {
+		if err := s.pipeline(ctx, "badges", stmts...); err != nil {
+			return nil, dbErr("badges", err)
 		}
-		results, err := c.PgConn().ExecBatch(ctx, &b).ReadAll()
-		if err != nil {
-			return err
-		}
-		for i, r := range results {
-			if r.Err != nil {
-				return r.Err
-			}
-			if len(r.Rows) != 1 || len(r.Rows[0]) != 1 {
-				return fmt.Errorf("badge: %d rows", len(r.Rows))
-			}
-			if out[qs[i].at], err = strconv.ParseInt(string(r.Rows[0][0]), 10, 64); err != nil {
-				return fmt.Errorf("badge: %w", err)
-			}
-		}
-		return nil
-	})
-	s.logQuery(ctx, "badges: a batch of "+strconv.Itoa(len(qs)), start, err)
-	if err != nil {
-		return nil, dbErr("badges", err)
 	}
 	return out, nil
 }

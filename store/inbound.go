@@ -130,6 +130,8 @@ var inboundSQL = `WITH n AS (
 SELECT EXISTS (SELECT 1 FROM n), coalesce((SELECT d.id FROM d LIMIT 1), ''), u.*
 FROM (SELECT 1) one LEFT JOIN u ON true`
 
+var inboundPG = numbered(inboundSQL)
+
 // inboundFast runs inboundSQL. done is false when the general path must
 // decide: no live thread for the customer yet, or a duplicate raced in.
 func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread, m conversations.Message) (th conversations.Thread, out conversations.Message, created, done bool, err error) {
@@ -141,38 +143,30 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 	args := []any{t.BusinessNumber, tenant, tenant, m.Channel, m.ProviderID,
 		m.CreatedAt, preview(m.Body), tenant, t.BusinessNumber, addr, tenant, tenant}
 	args = append(args, messageInsertArgs(m, media)[3:]...)
-	query := func(run func(db *DB) error) error {
-		if s.tx == nil {
-			return run(s) // one statement is atomic on its own
-		}
-		return s.atomic(ctx, run) // a savepoint, so a failure leaves the caller's transaction usable
-	}
 	var (
-		owned   bool
-		dupID   string
-		id      *string
-		updated conversations.Thread
+		owned                                                                             bool
+		dupID                                                                             string
+		id, kind, createdBy, contactPhone, contactEmail, name, ref, subject, number, prev *string
+		lastSeq                                                                           *int64
+		archived                                                                          *bool
+		updated                                                                           conversations.Thread
 	)
-	err = query(func(db *DB) error {
-		row := db.queryRow(ctx, inboundSQL, args...)
-		var (
-			tid, kind, createdBy, contactPhone, contactEmail, name, ref, subject, bn, prev *string
-			lastSeq                                                                        *int64
-			archived                                                                       *bool
-		)
-		if err := row.Scan(&owned, &dupID, &tid, &kind, &bn, &contactPhone, &contactEmail, &name, &ref, &subject,
-			timeCol{&updated.CreatedAt}, &createdBy, timeCol{&updated.LastMessageAt}, &lastSeq, &prev, &archived); err != nil {
-			return err
-		}
-		if tid == nil {
-			return nil
-		}
-		id = tid
-		updated.ID, updated.Tenant, updated.Kind = conversations.ThreadID(*tid), t.Tenant, conversations.ThreadKind(*kind)
-		updated.BusinessNumber, updated.Contact = *bn, conversations.Contact{Phone: *contactPhone, Email: *contactEmail, Name: *name, Ref: *ref}
+	dest := []any{&owned, &dupID, &id, &kind, &number, &contactPhone, &contactEmail, &name, &ref, &subject,
+		timeCol{&updated.CreatedAt}, &createdBy, timeCol{&updated.LastMessageAt}, &lastSeq, &prev, &archived}
+	if s.tx == nil {
+		// One round trip, and atomic on its own.
+		err = s.pipeline(ctx, op, pipelined{text: inboundPG, args: args, dest: dest})
+	} else {
+		// A savepoint, so a failure leaves the caller's transaction usable.
+		err = s.atomic(ctx, func(tx *DB) error {
+			return tx.queryRow(ctx, inboundSQL, args...).Scan(dest...)
+		})
+	}
+	if err == nil && id != nil {
+		updated.ID, updated.Tenant, updated.Kind = conversations.ThreadID(*id), t.Tenant, conversations.ThreadKind(*kind)
+		updated.BusinessNumber, updated.Contact = *number, conversations.Contact{Phone: *contactPhone, Email: *contactEmail, Name: *name, Ref: *ref}
 		updated.Subject, updated.CreatedBy, updated.LastSeq, updated.Preview, updated.Archived = *subject, conversations.StaffID(*createdBy), *lastSeq, *prev, *archived
-		return nil
-	})
+	}
 	switch {
 	case isUniqueViolation(err):
 		return th, out, false, false, nil // a repeat committed meanwhile: the general path finds it
