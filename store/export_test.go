@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"time"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
@@ -40,3 +41,6 @@ var (
 	IsForeignKeyViolation = isForeignKeyViolation
 	Classify              = dbErr
 )
+
+// MigrateTo applies the migrations numbered up to last only.
+func MigrateTo(ctx context.Context, db *DB, last int) error { return db.migrateTo(ctx, last) }

@@ -95,6 +95,11 @@ RETURNING last_seq, kind, archived`,
 		if err != nil {
 			return dbErr(op, err)
 		}
+		// The thread's visibility rows follow the bump (and the un-archiving
+		// below) under the thread row's lock, which the bump holds.
+		if err := tx.bumpVisibility(ctx, m.Tenant, m.Thread, m.CreatedAt, m.Seq); err != nil {
+			return dbErr(op, err)
+		}
 		res, err := tx.exec(ctx, `INSERT INTO messages (tenant_id, thread_id, seq, id, kind, direction, channel,
   author_type, author_id, body, subject, media, job_id, source, client_id, from_address, to_address,
   created_at, status, sent_at, delivered_at, failed_at, provider_id, error_code, error_reason, details, urgent)

@@ -71,11 +71,15 @@ SELECT t.tenant_id, t.id, s, t.id || '-' || s, 'customer_sms', 'inbound', 'sms',
   t.last_message_at, 'received'
 FROM threads t, generate_series(1, 5) s;
 
-INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs)
-SELECT tenant_id, 'staff-' || (abs(hashtext(id)) % 20), id, kind = 'internal', CASE WHEN kind = 'customer' THEN 1 ELSE 0 END
+INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs,
+  kind, archived, last_message_at, last_seq, read_seq)
+SELECT tenant_id, 'staff-' || (abs(hashtext(id)) % 20), id, kind = 'internal', CASE WHEN kind = 'customer' THEN 1 ELSE 0 END,
+  kind, archived, last_message_at, last_seq, 3
 FROM threads;
-INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs)
-SELECT tenant_id, 'staff-' || ((abs(hashtext(id)) + 7) % 20), id, true, 0
+INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs,
+  kind, archived, last_message_at, last_seq, read_seq)
+SELECT tenant_id, 'staff-' || ((abs(hashtext(id)) + 7) % 20), id, true, 0,
+  kind, archived, last_message_at, last_seq, 3
 FROM threads
 ON CONFLICT DO NOTHING;
 
