@@ -147,7 +147,7 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 	lim := strconv.Itoa(limit)
 	var branches []string
 	if !parts.walk.empty() {
-		q := "SELECT " + threadColumns("t") + ", t.tenant_id, CAST(NULL AS BIGINT) AS unread\nFROM threads t\n" +
+		q := "SELECT " + threadColumns("t") + ", t.tenant_id, CAST(NULL AS BIGINT) AS unread,\n  t.last_message_at AS sort_at, t.id AS sort_id\nFROM threads t\n" +
 			"WHERE t.tenant_id = ? AND NOT t.archived" + parts.walk.only("t")
 		args = append(args, tenant)
 		if after != nil {
@@ -164,8 +164,11 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 		// The page is found on the visibility rows alone; CROSS JOIN then
 		// keeps SQLite, which plans without statistics, from driving the
 		// join from threads. (PostgreSQL takes no ON after CROSS JOIN: the
-		// join condition sits in WHERE.)
-		q := "SELECT v.tenant_id, v.thread_id, v.last_seq - v.read_seq AS unread\n  " + parts.visRows()
+		// join condition sits in WHERE.) The branch is ordered by the
+		// walk's own columns, which the join keeps in order, so that
+		// PostgreSQL sorts nothing after it: the thread's copies of them
+		// are equal, but the planner cannot know that.
+		q := "SELECT v.tenant_id, v.thread_id, v.last_message_at, v.last_seq - v.read_seq AS unread\n  " + parts.visRows()
 		args = append(args, tenant, staff)
 		if after != nil {
 			q += " AND (v.last_message_at, v.thread_id) < (?, ?)"
@@ -175,7 +178,7 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 			q += " AND v.last_seq > v.read_seq"
 		}
 		q += "\n  ORDER BY v.last_message_at DESC, v.thread_id DESC LIMIT " + lim
-		branches = append(branches, "SELECT "+threadColumns("t")+", t.tenant_id, vp.unread\nFROM ("+q+") vp\n"+
+		branches = append(branches, "SELECT "+threadColumns("t")+", t.tenant_id, vp.unread,\n  vp.last_message_at AS sort_at, vp.thread_id AS sort_id\nFROM ("+q+") vp\n"+
 			"CROSS JOIN threads t\nWHERE t.tenant_id = vp.tenant_id AND t.id = vp.thread_id")
 	}
 	var from string
@@ -188,7 +191,7 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 		// Each branch sits in its own subquery: SQLite allows neither
 		// parentheses nor LIMIT on the members of a compound SELECT.
 		from = "(SELECT * FROM (" + branches[0] + ") b1\nUNION ALL\nSELECT * FROM (" + branches[1] +
-			") b2\nORDER BY last_message_at DESC, id DESC LIMIT " + lim + ") p"
+			") b2\nORDER BY sort_at DESC, sort_id DESC LIMIT " + lim + ") p"
 	}
 	// The walk's rows come without their unread count (NULL): only those
 	// that make the page get it.
@@ -198,7 +201,7 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 		args = append([]any{staff}, args...)
 	}
 	query = "SELECT " + threadColumns("p") + ",\n  " + unread + "\nFROM " + from +
-		"\nORDER BY p.last_message_at DESC, p.id DESC"
+		"\nORDER BY p.sort_at DESC, p.sort_id DESC"
 	return query, args, true
 }
 
