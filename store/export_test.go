@@ -30,6 +30,10 @@ func BadgeStatement(sc conversations.Scope) (string, []any) {
 // HistoryStatement is the history statement.
 var HistoryStatement = historySQL
 
+// BumpVisibilityStatement is the per-message update of a thread's
+// visibility rows (arguments: time, time, seq, tenant, thread).
+const BumpVisibilityStatement = bumpVisibilitySQL
+
 // Numbered turns ? placeholders into $n, as the store does on PostgreSQL.
 func Numbered(query string) string {
 	q, _ := pgStatement(query, nil)

@@ -154,10 +154,29 @@ WHERE v.tenant_id = $1 AND v.staff_id = $2 AND t.kind = 'customer' ORDER BY t.la
 	for _, s := range stmts {
 		check(s.name, s.index, planOf(t, ctx, conn, explain+store.Numbered(s.sql), s.args...))
 	}
+	// Every message moves its thread's visibility rows: that must find
+	// them by the primary key, which leads with the thread. (Planned only:
+	// EXPLAIN ANALYZE would run the update.)
+	bump := store.Numbered(store.BumpVisibilityStatement)
+	bumpArgs := []any{time.Now(), time.Now(), int64(1 << 40), tenant, thread}
+	checkBump := func(name, plan string) {
+		if testing.Verbose() {
+			t.Logf("%s:\n%s", name, plan)
+		}
+		if !strings.Contains(plan, "staff_thread_visibility_pkey") || strings.Contains(plan, "Seq Scan") {
+			t.Errorf("%s: the thread's rows must be found by the visibility primary key:\n%s", name, plan)
+		}
+	}
+	checkBump("per-message visibility update", planOf(t, ctx, conn, "EXPLAIN "+bump, bumpArgs...))
+
 	if _, err := conn.ExecContext(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
 		t.Fatal(err)
 	}
 	defer conn.ExecContext(ctx, "RESET plan_cache_mode; DEALLOCATE ALL")
+	if _, err := conn.ExecContext(ctx, "PREPARE seeded_bump AS "+bump); err != nil {
+		t.Fatalf("per-message visibility update: prepare: %v", err)
+	}
+	checkBump("per-message visibility update (generic plan)", planOf(t, ctx, conn, "EXPLAIN EXECUTE seeded_bump($1, $2, $3, $4, $5)", bumpArgs...))
 	for i, s := range stmts {
 		name := fmt.Sprintf("seeded_plan_%d", i)
 		if _, err := conn.ExecContext(ctx, "PREPARE "+name+" AS "+store.Numbered(s.sql)); err != nil {

@@ -120,7 +120,7 @@ func TestSQLitePlans(t *testing.T) {
 			q, args := store.InboxStatement(tech, f, 51, afterAt, "x")
 			p := plan(q, args...)
 			noFullScan(name, p)
-			if !strings.Contains(p, "SEARCH v USING INDEX staff_thread_visibility_inbox (tenant_id=? AND staff_id=?") || strings.Contains(p, "threads_inbox") {
+			if !strings.Contains(p, "SEARCH v USING COVERING INDEX staff_thread_visibility_inbox (tenant_id=? AND staff_id=?") || strings.Contains(p, "threads_inbox") {
 				t.Errorf("%s: must be driven by the visibility rows' inbox index, not the threads' one:\n%s", name, p)
 			}
 			q, args = store.InboxStatement(disp, f, 51, afterAt, "x")
@@ -129,7 +129,14 @@ func TestSQLitePlans(t *testing.T) {
 	}
 	for _, sc := range []conversations.Scope{tech, disp, {Tenant: "t", Staff: "s", AllInternal: true}} {
 		q, args := store.BadgeStatement(sc)
-		noFullScan(fmt.Sprintf("badge %+v", sc), plan(q, args...))
+		p := plan(q, args...)
+		noFullScan(fmt.Sprintf("badge %+v", sc), p)
+		if (sc.Participant || sc.Assigned) && !strings.Contains(p, "SEARCH v USING COVERING INDEX staff_thread_visibility_inbox (tenant_id=? AND staff_id=?)") {
+			t.Errorf("badge %+v: the staff member's visibility rows are found on their inbox index:\n%s", sc, p)
+		}
+	}
+	if p := plan(store.BumpVisibilityStatement, at, at, 1, "t", "th"); !strings.Contains(p, "USING PRIMARY KEY (tenant_id=? AND thread_id=?)") {
+		t.Errorf("the per-message update of a thread's visibility rows must find them by the primary key:\n%s", p)
 	}
 	for _, before := range []int64{0, 10} {
 		q, args := store.HistoryStatement("t", "th", before, 50)

@@ -10,9 +10,9 @@
 -- touches threads or read_marks outside the page's rows.
 --
 -- The price is a write per visibility row per message: AppendMessage moves
--- the thread's rows (typically 1-4) in the message's transaction, through
--- staff_thread_visibility_thread. SetArchived, MarkRead and every insert of
--- a visibility row keep the copies in step in their own transactions.
+-- the thread's rows (typically 1-4) in the message's transaction. SetArchived,
+-- MarkRead and every insert of a visibility row keep the copies in step in
+-- their own transactions.
 ALTER TABLE staff_thread_visibility
   ADD COLUMN kind            text NOT NULL DEFAULT '',
   ADD COLUMN archived        boolean NOT NULL DEFAULT false,
@@ -37,5 +37,10 @@ ALTER TABLE staff_thread_visibility
 -- along, and archived threads are not in it.
 CREATE INDEX staff_thread_visibility_inbox ON staff_thread_visibility (tenant_id, staff_id, last_message_at, thread_id)
   INCLUDE (participant, job_refs, kind, last_seq, read_seq) WHERE NOT archived;
--- From a thread to its rows, for the per-message, archive and unlink updates.
-CREATE INDEX staff_thread_visibility_thread ON staff_thread_visibility (tenant_id, thread_id);
+-- The primary key now leads with the thread: it is how every message, archive
+-- and unlink finds the thread's rows, while a staff member's own rows are
+-- walked on the index above. (A second index on (tenant_id, thread_id) beside
+-- the old key would be one more entry to write per row per message.)
+ALTER TABLE staff_thread_visibility
+  DROP CONSTRAINT staff_thread_visibility_pkey,
+  ADD PRIMARY KEY (tenant_id, thread_id, staff_id);
