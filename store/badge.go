@@ -14,7 +14,9 @@ import (
 //     staff member's read counter, two primary-key reads however big the
 //     business (both counters are kept over non-archived customer threads);
 //   - internal threads seen whole: a walk of the tenant's inbox index;
-//   - the rest: the staff member's visibility rows joined to threads.
+//   - the rest: a sum over the staff member's visibility rows, which carry
+//     their thread's last_seq and archived flag and the staff member's read
+//     horizon (on PostgreSQL, index-only on the visibility inbox index).
 func badgeSQL(sc conversations.Scope) (string, []slot, bool) {
 	parts := splitScope(sc, kindSet{customer: true, internal: true})
 	tenant, staff := slotTenant, slotStaff
@@ -33,10 +35,9 @@ func badgeSQL(sc conversations.Scope) (string, []slot, bool) {
 		args = append(args, staff, tenant)
 	}
 	if parts.vis() {
-		terms = append(terms, `coalesce((SELECT sum(`+unreadOf("t")+`)
-  `+visJoin+`
-  `+visWhere+` AND NOT t.archived AND `+parts.visCond()+`), 0)`)
-		args = append(args, staff, tenant, staff)
+		terms = append(terms, `coalesce((SELECT sum(v.last_seq - v.read_seq)
+  `+parts.visRows()+`), 0)`)
+		args = append(args, tenant, staff)
 	}
 	if len(terms) == 0 {
 		return "", nil, false

@@ -17,10 +17,13 @@
 // The schema follows the measurements in the project's perf-anchor: every
 // table carries tenant_id and every index leads with it; what a technician
 // may see is kept as data (staff_thread_visibility, maintained whenever
-// participants, job links or assignments change, never per message) and
-// walked by primary key; a dispatcher's badge comes from counters maintained
-// in the same transaction as the message, read or archive that moves them;
-// the inbox is keyset-paged on (last_message_at, id). Everything that lists
+// participants, job links or assignments change), with copies of each
+// thread's sort key, state and the reader's horizon (moved by every message,
+// archive and read of the thread), so that a technician's inbox page is a
+// walk that stops after one page and their badge a sum over one index; a
+// dispatcher's badge comes from counters maintained in the same transaction
+// as the message, read or archive that moves them; the inbox is keyset-paged
+// on (last_message_at, id). Everything that lists
 // filters in SQL. The hot statements run on PostgreSQL as cached prepared
 // statements.
 //

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"time"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
@@ -43,6 +44,10 @@ func VisibleHistoryStatement(sc conversations.Scope, thread conversations.Thread
 	return q, v.args(slots)
 }
 
+// BumpVisibilityStatement is the per-message update of a thread's
+// visibility rows (arguments: time, time, seq, tenant, thread).
+const BumpVisibilityStatement = bumpVisibilitySQL
+
 // Numbered turns ? placeholders into $n, as the store does on PostgreSQL.
 var Numbered = numbered
 
@@ -51,3 +56,6 @@ var (
 	IsForeignKeyViolation = isForeignKeyViolation
 	Classify              = dbErr
 )
+
+// MigrateTo applies the migrations numbered up to last only.
+func MigrateTo(ctx context.Context, db *DB, last int) error { return db.migrateTo(ctx, last) }

@@ -11,10 +11,11 @@ import (
 // thread t names: CustomerThread then AppendMessage, as one atomic step.
 //
 // On PostgreSQL the common case — a known customer of a provisioned number
-// writing into a thread that is not archived — is one statement: it checks
-// the number, looks for a repeat of the provider id, bumps the thread (which
-// gives the message its seq under the thread row's lock), inserts the message
-// and moves the tenant's counter. A round trip is most of what an inbound
+// writing into a thread that is not archived — is one round trip: a
+// statement that checks the number, looks for a repeat of the provider id,
+// bumps the thread (which gives the message its seq under the thread row's
+// lock), inserts the message and moves the tenant's counter, pipelined with
+// the update of the thread's visibility rows. A round trip is most of what an inbound
 // message costs, and the general path takes a dozen. Everything else (a new
 // customer, an archived thread, a repeat, a duplicate racing in, SQLite)
 // takes the general path in a transaction, which is also what the fast
@@ -130,7 +131,24 @@ var inboundSQL = `WITH n AS (
 SELECT EXISTS (SELECT 1 FROM n), coalesce((SELECT d.id FROM d LIMIT 1), ''), u.*
 FROM (SELECT 1) one LEFT JOIN u ON true`
 
-var inboundPG = numbered(inboundSQL)
+// inboundVisibilitySQL follows inboundSQL in the same transaction: when
+// the message went in, the thread's visibility rows take the thread's new
+// sort key and seq (what bumpVisibilitySQL does on the general path). It is
+// a statement of its own, not a part of inboundSQL, for its snapshot: a
+// visibility row inserted by a transaction that held the thread row's lock
+// while inboundSQL waited for it (see visibility.go) is invisible to
+// inboundSQL's snapshot but not to this one, which runs under the lock
+// inboundSQL took. Arguments: tenant, tenant, message id.
+const inboundVisibilitySQL = `UPDATE staff_thread_visibility v
+SET last_message_at = t.last_message_at, last_seq = t.last_seq, archived = t.archived
+FROM threads t
+WHERE t.tenant_id = ? AND t.id = (SELECT m.thread_id FROM messages m WHERE m.tenant_id = ? AND m.id = ?)
+  AND v.tenant_id = t.tenant_id AND v.thread_id = t.id`
+
+var (
+	inboundPG           = numbered(inboundSQL)
+	inboundVisibilityPG = numbered(inboundVisibilitySQL)
+)
 
 // inboundFast runs inboundSQL. done is false when the general path must
 // decide: no live thread for the customer yet, or a duplicate raced in.
@@ -153,13 +171,19 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 	)
 	dest := []any{&owned, &dupID, &id, &kind, &number, &contactPhone, &contactEmail, &name, &ref, &subject,
 		timeCol{&updated.CreatedAt}, &createdBy, timeCol{&updated.LastMessageAt}, &lastSeq, &prev, &archived}
+	visArgs := []any{tenant, tenant, string(m.ID)}
 	if s.tx == nil {
-		// One round trip, and atomic on its own.
-		err = s.pipeline(ctx, op, pipelined{text: inboundPG, args: args, dest: dest})
+		// One round trip, in one implicit transaction.
+		err = s.pipeline(ctx, op, pipelined{text: inboundPG, args: args, dest: dest},
+			pipelined{text: inboundVisibilityPG, args: visArgs})
 	} else {
 		// A savepoint, so a failure leaves the caller's transaction usable.
 		err = s.atomic(ctx, func(tx *DB) error {
-			return tx.queryRow(ctx, inboundSQL, args...).Scan(dest...)
+			if err := tx.queryRow(ctx, inboundSQL, args...).Scan(dest...); err != nil {
+				return err
+			}
+			_, err := tx.exec(ctx, inboundVisibilitySQL, visArgs...)
+			return err
 		})
 	}
 	if err == nil && id != nil {

@@ -16,30 +16,36 @@ import (
 //   - a kind the scope sees whole (AllCustomer, AllInternal) is a backwards
 //     walk of the tenant's inbox index, stopped after one page;
 //   - what the staff member sees only as a participant or an assignee is a
-//     walk of their rows in staff_thread_visibility, joined to threads by
-//     primary key (a technician's whole inbox is that; a dispatcher's is
-//     that for internal threads only).
+//     backwards walk of their rows in staff_thread_visibility on its own
+//     inbox index, filtered and stopped after one page by the rows' own
+//     copies of the thread's kind, archived flag, last_message_at and
+//     last_seq and of the staff member's read horizon (a technician's whole
+//     inbox is that; a dispatcher's is that for internal threads only).
+//     Only the page's rows are then joined to threads, by primary key, for
+//     what they display.
 //
 // Each part is limited to a page on its own; a UNION ALL merges them (they
-// never share a thread, since they differ in kind), and only the rows of the
-// page get their unread count, as a scalar subquery on read_marks (one
-// primary-key probe per row; a join there misleads PostgreSQL's planner).
-// The keyset is (last_message_at, id), the inbox index's own order.
+// never share a thread, since they differ in kind). A visibility row brings
+// its unread count along; only the rows of the walk that make the page get
+// theirs, as a scalar subquery on read_marks (one primary-key probe per
+// row; a join there misleads PostgreSQL's planner). The keyset is
+// (last_message_at, id), the order of both inbox indexes.
 
 type kindSet struct{ customer, internal bool }
 
 func (k kindSet) empty() bool { return !k.customer && !k.internal }
 func (k kindSet) both() bool  { return k.customer && k.internal }
 
-// only returns the predicate restricting t.kind to the set ("" for both).
-func (k kindSet) only() string {
+// only returns the predicate restricting the kind column of the table
+// aliased a to the set ("" for both).
+func (k kindSet) only(a string) string {
 	switch {
 	case k.both():
 		return ""
 	case k.customer:
-		return " AND t.kind = 'customer'"
+		return " AND " + a + ".kind = 'customer'"
 	}
-	return " AND t.kind = 'internal'"
+	return " AND " + a + ".kind = 'internal'"
 }
 
 // scopeParts is the disjoint split of a Scope described above.
@@ -65,16 +71,17 @@ func splitScope(sc conversations.Scope, kinds kindSet) scopeParts {
 	return p
 }
 
-// visCond is the visibility rows' condition for the parts.
+// visCond is the visibility rows' condition for the parts, on the rows'
+// own columns.
 func (p scopeParts) visCond() string {
 	var c []string
 	if p.visPart {
 		c = append(c, "v.participant")
 	}
 	if p.visJobs {
-		c = append(c, "(v.job_refs > 0 AND t.kind = 'customer')")
+		c = append(c, "(v.job_refs > 0 AND v.kind = 'customer')")
 	}
-	return "(" + strings.Join(c, " OR ") + ")" + p.visKind.only()
+	return "(" + strings.Join(c, " OR ") + ")" + p.visKind.only("v")
 }
 
 func filterKinds(f conversations.InboxFilter) kindSet {
@@ -87,16 +94,13 @@ func filterKinds(f conversations.InboxFilter) kindSet {
 	return kindSet{customer: true, internal: true}
 }
 
-// visJoin and visWhere reach a staff member's threads from their visibility
-// rows, each joined to its thread by primary key. CROSS JOIN is how SQLite
-// is told the join order: without statistics its planner would rather walk
-// the whole inbox index in order and probe the visibility rows, a cost that
-// grows with the business instead of with what the staff member sees.
-// PostgreSQL plans it as the inner join it is. The join condition sits in
-// WHERE because PostgreSQL takes no ON after CROSS JOIN.
-const visJoin = `FROM staff_thread_visibility v CROSS JOIN threads t`
-
-const visWhere = `WHERE v.tenant_id = ? AND v.staff_id = ? AND t.tenant_id = v.tenant_id AND t.id = v.thread_id`
+// visRows are a staff member's visibility rows that the parts count, on
+// the visibility inbox index (tenant_id, staff_id, last_message_at,
+// thread_id) WHERE NOT archived: its conditions, then the parts'.
+func (p scopeParts) visRows() string {
+	return `FROM staff_thread_visibility v
+  WHERE v.tenant_id = ? AND v.staff_id = ? AND NOT v.archived AND ` + p.visCond()
+}
 
 // unreadOf is the viewer's unread count of the thread aliased a.
 func unreadOf(a string) string {
@@ -135,17 +139,6 @@ func decodeCursor(s string) (cursor, error) {
 func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, after bool) (query string, args []slot, ok bool) {
 	parts := splitScope(sc, filterKinds(f))
 	tenant, staff := slotTenant, slotStaff
-	// conds are the predicates every branch shares, after its own.
-	conds := ""
-	var condArgs []slot
-	if after {
-		conds += " AND (t.last_message_at, t.id) < (?, ?)"
-		condArgs = append(condArgs, slotAfterAt, slotAfterID)
-	}
-	if f == conversations.FilterUnread {
-		conds += " AND t.last_seq > coalesce((SELECT r.read_seq FROM read_marks r\n  WHERE r.tenant_id = t.tenant_id AND r.staff_id = ? AND r.thread_id = t.id), 0)"
-		condArgs = append(condArgs, staff)
-	}
 	// The page size is written into the text, not passed as a parameter: a
 	// generic plan with an unknown LIMIT is costed as if it returned a tenth
 	// of the rows, which makes PostgreSQL walk the whole inbox index for a
@@ -153,19 +146,41 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 	// (1..MaxPageSize, in practice one or two), so the statement cache holds
 	// them all.
 	lim := strconv.Itoa(limit)
-	order := "\nORDER BY t.last_message_at DESC, t.id DESC LIMIT " + lim
 	var branches []string
 	if !parts.walk.empty() {
-		branches = append(branches, "SELECT "+threadColumns("t")+", t.tenant_id\nFROM threads t\nWHERE t.tenant_id = ? AND NOT t.archived"+
-			parts.walk.only()+conds+order)
+		q := "SELECT " + threadColumns("t") + ", t.tenant_id, CAST(NULL AS BIGINT) AS unread,\n  t.last_message_at AS sort_at, t.id AS sort_id\nFROM threads t\n" +
+			"WHERE t.tenant_id = ? AND NOT t.archived" + parts.walk.only("t")
 		args = append(args, tenant)
-		args = append(args, condArgs...)
+		if after {
+			q += " AND (t.last_message_at, t.id) < (?, ?)"
+			args = append(args, slotAfterAt, slotAfterID)
+		}
+		if f == conversations.FilterUnread {
+			q += " AND t.last_seq > coalesce((SELECT r.read_seq FROM read_marks r\n  WHERE r.tenant_id = t.tenant_id AND r.staff_id = ? AND r.thread_id = t.id), 0)"
+			args = append(args, staff)
+		}
+		branches = append(branches, q+"\nORDER BY t.last_message_at DESC, t.id DESC LIMIT "+lim)
 	}
 	if parts.vis() {
-		branches = append(branches, "SELECT "+threadColumns("t")+", t.tenant_id\n"+visJoin+"\n"+visWhere+
-			"\n  AND NOT t.archived AND "+parts.visCond()+conds+order)
+		// The page is found on the visibility rows alone; CROSS JOIN then
+		// keeps SQLite, which plans without statistics, from driving the
+		// join from threads. (PostgreSQL takes no ON after CROSS JOIN: the
+		// join condition sits in WHERE.) The branch is ordered by the
+		// walk's own columns, which the join keeps in order, so that
+		// PostgreSQL sorts nothing after it: the thread's copies of them
+		// are equal, but the planner cannot know that.
+		q := "SELECT v.tenant_id, v.thread_id, v.last_message_at, v.last_seq - v.read_seq AS unread\n  " + parts.visRows()
 		args = append(args, tenant, staff)
-		args = append(args, condArgs...)
+		if after {
+			q += " AND (v.last_message_at, v.thread_id) < (?, ?)"
+			args = append(args, slotAfterAt, slotAfterID)
+		}
+		if f == conversations.FilterUnread {
+			q += " AND v.last_seq > v.read_seq"
+		}
+		q += "\n  ORDER BY v.last_message_at DESC, v.thread_id DESC LIMIT " + lim
+		branches = append(branches, "SELECT "+threadColumns("t")+", t.tenant_id, vp.unread,\n  vp.last_message_at AS sort_at, vp.thread_id AS sort_id\nFROM ("+q+") vp\n"+
+			"CROSS JOIN threads t\nWHERE t.tenant_id = vp.tenant_id AND t.id = vp.thread_id")
 	}
 	var from string
 	switch len(branches) {
@@ -177,11 +192,17 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 		// Each branch sits in its own subquery: SQLite allows neither
 		// parentheses nor LIMIT on the members of a compound SELECT.
 		from = "(SELECT * FROM (" + branches[0] + ") b1\nUNION ALL\nSELECT * FROM (" + branches[1] +
-			") b2\nORDER BY last_message_at DESC, id DESC LIMIT " + lim + ") p"
+			") b2\nORDER BY sort_at DESC, sort_id DESC LIMIT " + lim + ") p"
 	}
-	query = "SELECT " + threadColumns("p") + ",\n  " + unreadOf("p") + "\nFROM " + from +
-		"\nORDER BY p.last_message_at DESC, p.id DESC"
-	args = append([]slot{staff}, args...)
+	// The walk's rows come without their unread count (NULL): only those
+	// that make the page get it.
+	unread := "p.unread"
+	if !parts.walk.empty() {
+		unread = "coalesce(p.unread, " + unreadOf("p") + ")"
+		args = append([]slot{staff}, args...)
+	}
+	query = "SELECT " + threadColumns("p") + ",\n  " + unread + "\nFROM " + from +
+		"\nORDER BY p.sort_at DESC, p.sort_id DESC"
 	return query, args, true
 }
 

@@ -138,6 +138,11 @@ RETURNING last_seq, kind, archived`,
 		if err != nil {
 			return dbErr(op, err)
 		}
+		// The thread's visibility rows follow the bump (and the un-archiving
+		// below) under the thread row's lock, which the bump holds.
+		if err := tx.bumpVisibility(ctx, m.Tenant, m.Thread, m.CreatedAt, m.Seq); err != nil {
+			return dbErr(op, err)
+		}
 		res, err := tx.exec(ctx, `INSERT INTO messages (`+messageInsertCols+`)
 VALUES (`+placeholders(messageInsertArity)+`)
 ON CONFLICT DO NOTHING`, messageInsertArgs(m, media)...)
@@ -393,12 +398,12 @@ func allowsSQL(sc conversations.Scope) (string, []slot) {
 		slots []slot
 	)
 	if !parts.walk.empty() {
-		terms = append(terms, "EXISTS (SELECT 1 FROM threads t WHERE t.tenant_id = ? AND t.id = ?"+parts.walk.only()+")")
+		terms = append(terms, "EXISTS (SELECT 1 FROM threads t WHERE t.tenant_id = ? AND t.id = ?"+parts.walk.only("t")+")")
 		slots = append(slots, slotTenant, slotThread)
 	}
 	if parts.vis() {
-		terms = append(terms, "EXISTS (SELECT 1 "+visJoin+"\n    "+visWhere+" AND v.thread_id = ? AND "+parts.visCond()+")")
-		slots = append(slots, slotTenant, slotStaff, slotThread)
+		terms = append(terms, "EXISTS (SELECT 1 FROM staff_thread_visibility v\n    WHERE v.tenant_id = ? AND v.thread_id = ? AND v.staff_id = ? AND "+parts.visCond()+")")
+		slots = append(slots, slotTenant, slotThread, slotStaff)
 	}
 	if len(terms) == 0 {
 		return "1 = 0", nil

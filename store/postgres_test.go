@@ -72,11 +72,15 @@ SELECT t.tenant_id, t.id, s, t.id || '-' || s, 'customer_sms', 'inbound', 'sms',
   t.last_message_at, 'received'
 FROM threads t, generate_series(1, 5) s;
 
-INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs)
-SELECT tenant_id, 'staff-' || (abs(hashtext(id)) % 20), id, kind = 'internal', CASE WHEN kind = 'customer' THEN 1 ELSE 0 END
+INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs,
+  kind, archived, last_message_at, last_seq, read_seq)
+SELECT tenant_id, 'staff-' || (abs(hashtext(id)) % 20), id, kind = 'internal', CASE WHEN kind = 'customer' THEN 1 ELSE 0 END,
+  kind, archived, last_message_at, last_seq, 3
 FROM threads;
-INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs)
-SELECT tenant_id, 'staff-' || ((abs(hashtext(id)) + 7) % 20), id, true, 0
+INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs,
+  kind, archived, last_message_at, last_seq, read_seq)
+SELECT tenant_id, 'staff-' || ((abs(hashtext(id)) + 7) % 20), id, true, 0,
+  kind, archived, last_message_at, last_seq, 3
 FROM threads
 ON CONFLICT DO NOTHING;
 
@@ -164,8 +168,11 @@ func TestPostgresPlans(t *testing.T) {
 	for _, s := range stmts {
 		plan := explain("EXPLAIN "+s.sql, s.args...)
 		check(s.name, plan)
-		if strings.HasPrefix(s.name, "technician") && !strings.Contains(plan, "staff_thread_visibility_pkey") {
-			t.Errorf("%s: a technician's threads are found through their visibility rows:\n%s", s.name, plan)
+		// A technician's listings walk their visibility rows; the access
+		// check of a history page looks up one row by its key instead.
+		if strings.HasPrefix(s.name, "technician") && !strings.Contains(s.name, "history") &&
+			!strings.Contains(plan, "staff_thread_visibility_inbox") {
+			t.Errorf("%s: a technician's threads are found by a walk of their visibility rows:\n%s", s.name, plan)
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
@@ -181,9 +188,10 @@ func TestPostgresPlans(t *testing.T) {
 	}
 }
 
-// A known customer's message into a live thread is one statement on
-// PostgreSQL: the round trip is most of what an inbound message costs.
-func TestPostgresInboundIsOneStatement(t *testing.T) {
+// A known customer's message into a live thread is one round trip on
+// PostgreSQL (a pipeline, logged once): the round trip is most of what an
+// inbound message costs.
+func TestPostgresInboundIsOneRoundTrip(t *testing.T) {
 	dsn := testdb.PostgresDSN(t)
 	ctx := context.Background()
 	var (
@@ -242,7 +250,7 @@ func TestPostgresInboundIsOneStatement(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if len(stmts) != 1 {
-		t.Errorf("AppendInbound for a known customer: %d statements, want 1:\n%s", len(stmts), strings.Join(stmts, "\n---\n"))
+		t.Errorf("AppendInbound for a known customer: %d round trips, want 1:\n%s", len(stmts), strings.Join(stmts, "\n---\n"))
 	}
 }
 

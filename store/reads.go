@@ -9,9 +9,10 @@ import (
 )
 
 // MarkRead moves staff's read horizon in a thread forward to seq, clamped to
-// the thread's LastSeq, and returns the horizon after the call. On a
-// non-archived customer thread the staff member's read counter moves by the
-// same amount, in the same transaction.
+// the thread's LastSeq, and returns the horizon after the call. The staff
+// member's visibility row of the thread, if any, follows, and on a
+// non-archived customer thread their read counter moves by the same amount,
+// in the same transaction.
 //
 // The thread row is share-locked on PostgreSQL so that neither an append
 // (which moves LastSeq) nor an archive (which moves the counters) interleaves
@@ -97,6 +98,9 @@ WHERE tenant_id = ? AND staff_id = ? AND thread_id = ?`,
 		}
 		delta := want - horizon
 		horizon = want
+		if _, err := tx.exec(ctx, readVisibilitySQL, want, want, string(tenant), string(staff), string(thread)); err != nil {
+			return dbErr(op, err)
+		}
 		if kind == string(conversations.ThreadCustomer) && !archived {
 			return dbErr(op, tx.addStaffRead(ctx, tenant, staff, delta))
 		}

@@ -82,7 +82,8 @@ func TestSQLiteTimeTextSortsInTimeOrder(t *testing.T) {
 
 // SQLite plans without statistics, so the statements must leave it no bad
 // choice: no full scan of threads or messages, and a technician's inbox
-// driven by their visibility rows, never by a walk of the business's inbox.
+// driven by a walk of their visibility rows, never by a walk of the
+// business's inbox.
 func TestSQLitePlans(t *testing.T) {
 	db := testdb.SQLite(t)
 	ctx := context.Background()
@@ -107,7 +108,7 @@ func TestSQLitePlans(t *testing.T) {
 		return strings.Join(lines, "\n")
 	}
 	noFullScan := func(name, p string) {
-		for _, bad := range []string{"SCAN t\n", "SCAN m\n", "SCAN v\n", "SCAN t USING", "SCAN m USING"} {
+		for _, bad := range []string{"SCAN t\n", "SCAN m\n", "SCAN v\n", "SCAN t USING", "SCAN m USING", "SCAN v USING"} {
 			if strings.Contains(p+"\n", bad) {
 				t.Errorf("%s: the plan must not scan a whole table (%q):\n%s", name, strings.TrimSpace(bad), p)
 			}
@@ -119,8 +120,8 @@ func TestSQLitePlans(t *testing.T) {
 			q, args := store.InboxStatement(tech, f, 51, afterAt, "x")
 			p := plan(q, args...)
 			noFullScan(name, p)
-			if !strings.Contains(p, "SEARCH v USING PRIMARY KEY (tenant_id=? AND staff_id=?)") || strings.Contains(p, "threads_inbox") {
-				t.Errorf("%s: must be driven by the visibility rows, not the inbox index:\n%s", name, p)
+			if !strings.Contains(p, "SEARCH v USING COVERING INDEX staff_thread_visibility_inbox (tenant_id=? AND staff_id=?") || strings.Contains(p, "threads_inbox") {
+				t.Errorf("%s: must be driven by the visibility rows' inbox index, not the threads' one:\n%s", name, p)
 			}
 			q, args = store.InboxStatement(disp, f, 51, afterAt, "x")
 			noFullScan(fmt.Sprintf("dispatcher inbox %q", f), plan(q, args...))
@@ -128,7 +129,14 @@ func TestSQLitePlans(t *testing.T) {
 	}
 	for _, sc := range []conversations.Scope{tech, disp, {Tenant: "t", Staff: "s", AllInternal: true}} {
 		q, args := store.BadgeStatement(sc)
-		noFullScan(fmt.Sprintf("badge %+v", sc), plan(q, args...))
+		p := plan(q, args...)
+		noFullScan(fmt.Sprintf("badge %+v", sc), p)
+		if (sc.Participant || sc.Assigned) && !strings.Contains(p, "SEARCH v USING COVERING INDEX staff_thread_visibility_inbox (tenant_id=? AND staff_id=?)") {
+			t.Errorf("badge %+v: the staff member's visibility rows are found on their inbox index:\n%s", sc, p)
+		}
+	}
+	if p := plan(store.BumpVisibilityStatement, at, at, 1, "t", "th"); !strings.Contains(p, "USING PRIMARY KEY (tenant_id=? AND thread_id=?)") {
+		t.Errorf("the per-message update of a thread's visibility rows must find them by the primary key:\n%s", p)
 	}
 	for _, before := range []int64{0, 10} {
 		q, args := store.HistoryStatement("t", "th", before, 50)

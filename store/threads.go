@@ -291,9 +291,10 @@ func (s *DB) mustThread(ctx context.Context, op string, tenant conversations.Ten
 	return nil
 }
 
-// SetArchived archives or un-archives a thread. The dispatcher badge counters
-// move with it: archiving a customer thread takes its messages out of the
-// tenant's sum and each reader's read horizon out of theirs.
+// SetArchived archives or un-archives a thread. Its visibility rows and the
+// dispatcher badge counters move with it: archiving a customer thread takes
+// its messages out of the tenant's sum and each reader's read horizon out of
+// theirs.
 func (s *DB) SetArchived(ctx context.Context, tenant conversations.TenantID, id conversations.ThreadID, archived bool) error {
 	const op = "set archived"
 	return s.atomic(ctx, func(tx *DB) error {
@@ -309,6 +310,9 @@ RETURNING kind, last_seq`, archived, string(tenant), string(id), archived).Scan(
 			return tx.mustThread(ctx, op, tenant, id)
 		}
 		if err != nil {
+			return dbErr(op, err)
+		}
+		if _, err := tx.exec(ctx, archiveVisibilitySQL, archived, string(tenant), string(id)); err != nil {
 			return dbErr(op, err)
 		}
 		if kind != string(conversations.ThreadCustomer) {

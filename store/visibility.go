@@ -3,14 +3,83 @@ package store
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
 // staff_thread_visibility is kept in step with participants, job links and
 // job assignments by the functions below, always inside the transaction that
-// makes the change (never per message). Each runs on a DB bound to that
-// transaction.
+// makes the change. Each runs on a DB bound to that transaction.
+//
+// A row also carries copies of what the inbox sorts by and the badge sums:
+// its thread's kind, archived, last_message_at and last_seq, and its staff
+// member's read horizon (read_seq). A new row copies them from threads and
+// read_marks; from then on the statements below keep them in step, each in
+// the transaction of the change it follows: bumpVisibilitySQL (every new
+// message), archiveVisibilitySQL (SetArchived) and readVisibilitySQL
+// (MarkRead).
+//
+// On PostgreSQL a new row's copies are read under the thread row's lock
+// (lockThreadSQL), taken in a statement of its own: a message, an archive or
+// a read of the thread committing meanwhile would otherwise update the
+// thread's rows without seeing the one being inserted, while the insert read
+// the values from before it, and the copy would stay behind. The lock waits
+// for those to commit (and holds them off until this transaction does), and
+// the insert, a later statement, sees what they wrote. Job locks, when
+// taken, come first.
+
+// bumpVisibilitySQL brings a thread's visibility rows in step with a new
+// message, after the thread's own bump: last_message_at moves to the
+// message's time when later (the expression the thread's bump uses, so the
+// two stay equal), last_seq to the thread's new one, and archived goes
+// false, as a new message brings an archived thread back. Arguments: the
+// message's time (twice), the thread's new last_seq, tenant, thread.
+const bumpVisibilitySQL = `UPDATE staff_thread_visibility
+SET last_message_at = CASE WHEN last_message_at < ? THEN ? ELSE last_message_at END, last_seq = ?, archived = false
+WHERE tenant_id = ? AND thread_id = ?`
+
+// archiveVisibilitySQL follows SetArchived. Arguments: archived, tenant,
+// thread.
+const archiveVisibilitySQL = `UPDATE staff_thread_visibility SET archived = ?
+WHERE tenant_id = ? AND thread_id = ?`
+
+// readVisibilitySQL moves the reader's row (if they have one) to their new
+// read horizon, forward only. Arguments: horizon (twice), tenant, staff,
+// thread.
+const readVisibilitySQL = `UPDATE staff_thread_visibility
+SET read_seq = CASE WHEN read_seq < ? THEN ? ELSE read_seq END
+WHERE tenant_id = ? AND staff_id = ? AND thread_id = ?`
+
+// lockThreadSQL locks one thread row against messages, archives and reads
+// until the transaction ends (see above). Arguments: tenant, thread.
+const lockThreadSQL = `SELECT 1 FROM threads t WHERE t.tenant_id = ? AND t.id = ? FOR NO KEY UPDATE`
+
+// visibilityCols are the columns a new visibility row is inserted with;
+// visibilityCopy selects the copies from threads t, with the read horizon
+// of the staff member whose id is the argument.
+const (
+	visibilityCols = `(tenant_id, staff_id, thread_id, participant, job_refs, kind, archived, last_message_at, last_seq, read_seq)`
+	visibilityCopy = `t.kind, t.archived, t.last_message_at, t.last_seq,
+  coalesce((SELECT r.read_seq FROM read_marks r WHERE r.tenant_id = t.tenant_id AND r.staff_id = ? AND r.thread_id = t.id), 0)`
+)
+
+// bumpVisibility runs bumpVisibilitySQL for a message appended at at that
+// took seq.
+func (s *DB) bumpVisibility(ctx context.Context, tenant conversations.TenantID, thread conversations.ThreadID, at time.Time, seq int64) error {
+	_, err := s.exec(ctx, bumpVisibilitySQL, at, at, seq, string(tenant), string(thread))
+	return err
+}
+
+// lockThread takes lockThreadSQL's lock on PostgreSQL; SQLite's write
+// transactions already run one at a time.
+func (s *DB) lockThread(ctx context.Context, tenant conversations.TenantID, thread conversations.ThreadID) error {
+	if !s.pg() {
+		return nil
+	}
+	_, err := s.exec(ctx, lockThreadSQL, string(tenant), string(thread))
+	return err
+}
 
 func (s *DB) addParticipant(ctx context.Context, tenant conversations.TenantID, thread conversations.ThreadID, staff conversations.StaffID) error {
 	res, err := s.exec(ctx, `INSERT INTO thread_participants (tenant_id, thread_id, staff_id) VALUES (?, ?, ?)
@@ -21,10 +90,14 @@ ON CONFLICT DO NOTHING`, string(tenant), string(thread), string(staff))
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs)
-VALUES (?, ?, ?, true, 0)
+	if err := s.lockThread(ctx, tenant, thread); err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, `INSERT INTO staff_thread_visibility `+visibilityCols+`
+SELECT t.tenant_id, ?, t.id, true, 0, `+visibilityCopy+`
+FROM threads t WHERE t.tenant_id = ? AND t.id = ?
 ON CONFLICT (tenant_id, staff_id, thread_id) DO UPDATE SET participant = true`,
-		string(tenant), string(staff), string(thread))
+		string(staff), string(staff), string(tenant), string(thread))
 	return err
 }
 
@@ -59,13 +132,18 @@ ON CONFLICT DO NOTHING`, string(tenant), string(thread), string(job))
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs)
-SELECT a.tenant_id, a.staff_id, ?, false, 1 FROM job_assignments a
-WHERE a.tenant_id = ? AND a.job_id = ?
+	if err := s.lockThread(ctx, tenant, thread); err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, `INSERT INTO staff_thread_visibility `+visibilityCols+`
+SELECT a.tenant_id, a.staff_id, t.id, false, 1, t.kind, t.archived, t.last_message_at, t.last_seq,
+  coalesce((SELECT r.read_seq FROM read_marks r WHERE r.tenant_id = t.tenant_id AND r.staff_id = a.staff_id AND r.thread_id = t.id), 0)
+FROM job_assignments a CROSS JOIN threads t
+WHERE a.tenant_id = ? AND a.job_id = ? AND t.tenant_id = a.tenant_id AND t.id = ?
 ORDER BY a.staff_id
 ON CONFLICT (tenant_id, staff_id, thread_id) DO UPDATE
 SET job_refs = staff_thread_visibility.job_refs + 1`,
-		string(thread), string(tenant), string(job))
+		string(tenant), string(job), string(thread))
 	return err
 }
 
@@ -103,13 +181,24 @@ ON CONFLICT DO NOTHING`, string(tenant), string(job), string(staff))
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs)
-SELECT j.tenant_id, ?, j.thread_id, false, 1 FROM thread_jobs j
-WHERE j.tenant_id = ? AND j.job_id = ?
+	if s.pg() {
+		// The job's threads, in id order, so that two assignments sharing
+		// threads lock them in one order; the job's lock keeps the set from
+		// changing meanwhile.
+		if _, err := s.exec(ctx, `SELECT 1 FROM thread_jobs j CROSS JOIN threads t
+WHERE j.tenant_id = ? AND j.job_id = ? AND t.tenant_id = j.tenant_id AND t.id = j.thread_id
+ORDER BY t.id FOR NO KEY UPDATE OF t`, string(tenant), string(job)); err != nil {
+			return err
+		}
+	}
+	_, err = s.exec(ctx, `INSERT INTO staff_thread_visibility `+visibilityCols+`
+SELECT j.tenant_id, ?, j.thread_id, false, 1, `+visibilityCopy+`
+FROM thread_jobs j CROSS JOIN threads t
+WHERE j.tenant_id = ? AND j.job_id = ? AND t.tenant_id = j.tenant_id AND t.id = j.thread_id
 ORDER BY j.thread_id
 ON CONFLICT (tenant_id, staff_id, thread_id) DO UPDATE
 SET job_refs = staff_thread_visibility.job_refs + 1`,
-		string(staff), string(tenant), string(job))
+		string(staff), string(staff), string(tenant), string(job))
 	return err
 }
 

@@ -203,15 +203,18 @@ const rawSeqBase = 1_000_000_000_000
 
 // The hand-written inbound ingest in one statement (the perf-anchor's
 // ingest_cte on fieldtalk's tables): route by (business number, customer),
-// skip a duplicate provider id, bump the thread, insert the message, move
-// the dispatcher-badge counter.
+// skip a duplicate provider id, bump the thread and its visibility rows,
+// insert the message, move the dispatcher-badge counter.
 const oneStatementIngest = `WITH t AS (
   UPDATE threads
      SET last_seq = last_seq + 1, last_message_at = greatest(last_message_at, $4), preview = left($5, 80)
    WHERE tenant_id = $1 AND business_number = $2 AND contact_address = $3 AND kind = 'customer'
      AND NOT EXISTS (SELECT 1 FROM messages m
                      WHERE m.tenant_id = $1 AND m.channel = 'sms' AND m.provider_id = $6 AND m.provider_id <> '')
-  RETURNING id, last_seq, archived
+  RETURNING id, last_seq, last_message_at, archived
+), v AS (
+  UPDATE staff_thread_visibility v SET last_message_at = t.last_message_at, last_seq = t.last_seq
+  FROM t WHERE v.tenant_id = $1 AND v.thread_id = t.id
 ), c AS (
   UPDATE tenant_counters SET customer_seq_sum = customer_seq_sum + 1
    WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM t WHERE NOT t.archived)

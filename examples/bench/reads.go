@@ -26,24 +26,28 @@ const pageSelect = `p.id, p.kind, p.business_number, p.contact_phone, p.contact_
   p.last_seq - coalesce((SELECT r.read_seq FROM read_marks r
                          WHERE r.tenant_id = $1 AND r.staff_id = $2 AND r.thread_id = p.id), 0)`
 
-// A technician's page: their visibility rows joined to threads by primary
-// key, top 51 by the inbox order, then unread for the page rows only.
-const baseTechInbox = `WITH p AS (
-  SELECT ` + threadSelect + `
+// A technician's page: a backwards walk of their visibility rows on the
+// visibility inbox index (tenant_id, staff_id, last_message_at, thread_id)
+// INCLUDE (participant, job_refs, kind, last_seq, read_seq) WHERE NOT
+// archived, filtered and stopped at 51 inside the index, unread from the
+// row itself; then the 51 threads by primary key for what the page shows.
+const baseTechInbox = `WITH v AS (
+  SELECT v.thread_id, v.last_message_at, v.last_seq - v.read_seq AS unread
   FROM staff_thread_visibility v
-  JOIN threads t ON t.tenant_id = v.tenant_id AND t.id = v.thread_id
-  WHERE v.tenant_id = $1 AND v.staff_id = $2 AND NOT t.archived
-    AND (v.participant OR (v.job_refs > 0 AND t.kind = 'customer'))%s
-  ORDER BY t.last_message_at DESC, t.id DESC
+  WHERE v.tenant_id = $1 AND v.staff_id = $2 AND NOT v.archived
+    AND (v.participant OR (v.job_refs > 0 AND v.kind = 'customer'))%s
+  ORDER BY v.last_message_at DESC, v.thread_id DESC
   LIMIT 51)
-SELECT ` + pageSelect + `
-FROM p ORDER BY p.last_message_at DESC, p.id DESC`
+SELECT ` + threadSelect + `, v.unread
+FROM v JOIN threads t ON t.tenant_id = $1 AND t.id = v.thread_id
+ORDER BY v.last_message_at DESC, v.thread_id DESC`
 
 const keyset = `
-    AND (t.last_message_at, t.id) < ($3, $4)`
+    AND (v.last_message_at, v.thread_id) < ($3, $4)`
 
 // A dispatcher's page: the tenant's customer threads straight off the inbox
-// index (stops after 51), merged with the internal threads they take part in.
+// index (stops after 51), merged with the internal threads they take part in
+// (a walk of their visibility rows, as for a technician).
 const baseDispatcherInbox = `WITH p AS (
   SELECT * FROM (
     (SELECT ` + threadSelect + `
@@ -53,38 +57,31 @@ const baseDispatcherInbox = `WITH p AS (
      LIMIT 51)
     UNION ALL
     (SELECT ` + threadSelect + `
-     FROM staff_thread_visibility v
-     JOIN threads t ON t.tenant_id = v.tenant_id AND t.id = v.thread_id
-     WHERE v.tenant_id = $1 AND v.staff_id = $2 AND v.participant AND t.kind = 'internal' AND NOT t.archived
-     ORDER BY t.last_message_at DESC, t.id DESC
-     LIMIT 51)
+     FROM (SELECT v.thread_id FROM staff_thread_visibility v
+           WHERE v.tenant_id = $1 AND v.staff_id = $2 AND NOT v.archived AND v.participant AND v.kind = 'internal'
+           ORDER BY v.last_message_at DESC, v.thread_id DESC
+           LIMIT 51) v
+     JOIN threads t ON t.tenant_id = $1 AND t.id = v.thread_id)
   ) u
   ORDER BY last_message_at DESC, id DESC
   LIMIT 51)
 SELECT ` + pageSelect + `
 FROM p ORDER BY p.last_message_at DESC, p.id DESC`
 
-// A technician's badge: their visible threads, each minus its read mark,
-// read as a scalar subquery per row (one primary-key probe each). A LEFT
-// JOIN there is what most would write first; it is slower here, because
-// PostgreSQL estimates a few visibility rows per (tenant, staff) where there
-// are hundreds and plans a nested loop rescanning the reader's marks.
-const baseTechBadge = `SELECT coalesce(sum(t.last_seq - coalesce((SELECT r.read_seq FROM read_marks r
-  WHERE r.tenant_id = $1 AND r.staff_id = $2 AND r.thread_id = v.thread_id), 0)), 0)::bigint
+// A technician's badge: the sum of their visibility rows' own unread
+// counts, index-only on the visibility inbox index.
+const baseTechBadge = `SELECT coalesce(sum(v.last_seq - v.read_seq), 0)::bigint
 FROM staff_thread_visibility v
-JOIN threads t ON t.tenant_id = v.tenant_id AND t.id = v.thread_id
-WHERE v.tenant_id = $1 AND v.staff_id = $2 AND NOT t.archived
-  AND (v.participant OR (v.job_refs > 0 AND t.kind = 'customer'))`
+WHERE v.tenant_id = $1 AND v.staff_id = $2 AND NOT v.archived
+  AND (v.participant OR (v.job_refs > 0 AND v.kind = 'customer'))`
 
 // A dispatcher's badge: the two counters, plus the internal threads they
 // take part in.
 const baseDispatcherBadge = `SELECT (coalesce((SELECT c.customer_seq_sum FROM tenant_counters c WHERE c.tenant_id = $1), 0)
   - coalesce((SELECT c.customer_read_sum FROM staff_read_counters c WHERE c.tenant_id = $1 AND c.staff_id = $2), 0)
-  + coalesce((SELECT sum(t.last_seq - coalesce((SELECT r.read_seq FROM read_marks r
-                WHERE r.tenant_id = $1 AND r.staff_id = $2 AND r.thread_id = v.thread_id), 0))
+  + coalesce((SELECT sum(v.last_seq - v.read_seq)
               FROM staff_thread_visibility v
-              JOIN threads t ON t.tenant_id = v.tenant_id AND t.id = v.thread_id
-              WHERE v.tenant_id = $1 AND v.staff_id = $2 AND v.participant AND t.kind = 'internal' AND NOT t.archived), 0))::bigint`
+              WHERE v.tenant_id = $1 AND v.staff_id = $2 AND NOT v.archived AND v.participant AND v.kind = 'internal'), 0))::bigint`
 
 const messageSelect = `m.id, m.thread_id, m.seq, m.kind, m.direction, m.channel, m.author_type, m.author_id,
   m.body, m.subject, m.media, m.job_id, m.source, m.client_id, m.from_address, m.to_address,
@@ -100,9 +97,9 @@ ORDER BY m.seq DESC LIMIT 50`
 const baseHistoryChecked = `SELECT ` + messageSelect + `
 FROM messages m
 WHERE m.tenant_id = $1 AND m.thread_id = $2
-  AND EXISTS (SELECT 1 FROM staff_thread_visibility v JOIN threads t ON t.tenant_id = v.tenant_id AND t.id = v.thread_id
+  AND EXISTS (SELECT 1 FROM staff_thread_visibility v
               WHERE v.tenant_id = $1 AND v.staff_id = $3 AND v.thread_id = $2
-                AND (v.participant OR (v.job_refs > 0 AND t.kind = 'customer')))
+                AND (v.participant OR (v.job_refs > 0 AND v.kind = 'customer')))
 ORDER BY m.seq DESC LIMIT 50`
 
 // threadRow is what the baseline scans a thread row into.

@@ -275,7 +275,12 @@ func restoreKeys(ctx context.Context, conn *pgx.Conn, saved []savedKey, keep fun
 // member's visibility rows (participant flag and the count of linked job
 // assignments, as linkJob/assign maintain them) and read marks for most of
 // what each person sees (read up to the newest message or a few behind,
-// never 0: MarkRead never stores a horizon of 0).
+// never 0: MarkRead never stores a horizon of 0); then the visibility rows
+// go in with their copies of the thread's kind, archived flag,
+// last_message_at and last_seq and of the staff member's read horizon, as
+// the store's inserts, AppendMessage, SetArchived and MarkRead keep them.
+// The rows are gathered in a temporary table first, so that the read marks
+// can be drawn from them and each visibility row written once.
 func derive(ctx context.Context, conn *pgx.Conn, seed uint64, st *Stats) error {
 	steps := []struct {
 		what string
@@ -283,21 +288,21 @@ func derive(ctx context.Context, conn *pgx.Conn, seed uint64, st *Stats) error {
 		n    *int64
 	}{
 		{"visibility", `
-INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs)
-SELECT tenant_id, staff_id, thread_id, bool_or(p), sum(j)::int
+CREATE TEMPORARY TABLE seed_visibility AS
+SELECT tenant_id, staff_id, thread_id, bool_or(p) AS participant, sum(j)::int AS job_refs
 FROM (
   SELECT p.tenant_id, p.staff_id, p.thread_id, true AS p, 0 AS j FROM thread_participants p
   UNION ALL
   SELECT a.tenant_id, a.staff_id, tj.thread_id, false, 1
   FROM job_assignments a JOIN thread_jobs tj ON tj.tenant_id = a.tenant_id AND tj.job_id = a.job_id
 ) s
-GROUP BY tenant_id, staff_id, thread_id`, &st.VisibilityRows},
+GROUP BY tenant_id, staff_id, thread_id`, nil},
 		{"random seed", fmt.Sprintf("SELECT setseed(%f)", float64(seed%1000)/1000), nil},
 		{"read marks of technicians and participants", `
 INSERT INTO read_marks (tenant_id, staff_id, thread_id, read_seq)
 SELECT v.tenant_id, v.staff_id, v.thread_id,
   greatest(1, t.last_seq - CASE WHEN random() < 0.7 THEN 0 ELSE floor(random() * 6)::int END)
-FROM staff_thread_visibility v
+FROM seed_visibility v
 JOIN threads t ON t.tenant_id = v.tenant_id AND t.id = v.thread_id
 WHERE t.last_seq > 0 AND (v.participant OR t.kind = 'customer') AND random() < 0.85`, &st.ReadMarks},
 		{"read marks of dispatchers and admins", `
@@ -308,7 +313,16 @@ FROM staff s
 JOIN threads t ON t.tenant_id = s.tenant_id AND t.kind = 'customer'
 WHERE s.role IN ('dispatcher', 'admin') AND t.last_seq > 0 AND random() < 0.6
   AND NOT EXISTS (SELECT 1 FROM thread_participants p
-                  WHERE p.tenant_id = s.tenant_id AND p.thread_id = t.id AND p.staff_id = s.id)`, nil},
+                  WHERE p.tenant_id = s.tenant_id AND p.thread_id = t.id AND p.staff_id = s.id)`, &st.ReadMarks},
+		{"visibility rows", `
+INSERT INTO staff_thread_visibility (tenant_id, staff_id, thread_id, participant, job_refs,
+  kind, archived, last_message_at, last_seq, read_seq)
+SELECT v.tenant_id, v.staff_id, v.thread_id, v.participant, v.job_refs,
+  t.kind, t.archived, t.last_message_at, t.last_seq, coalesce(r.read_seq, 0)
+FROM seed_visibility v
+JOIN threads t ON t.tenant_id = v.tenant_id AND t.id = v.thread_id
+LEFT JOIN read_marks r ON r.tenant_id = v.tenant_id AND r.staff_id = v.staff_id AND r.thread_id = v.thread_id`, &st.VisibilityRows},
+		{"drop the temporary table", "DROP TABLE seed_visibility", nil},
 	}
 	for _, s := range steps {
 		tag, err := conn.Exec(ctx, s.sql)
@@ -316,9 +330,7 @@ WHERE s.role IN ('dispatcher', 'admin') AND t.last_seq > 0 AND random() < 0.6
 			return fmt.Errorf("seed: %s: %w", s.what, err)
 		}
 		if s.n != nil {
-			*s.n = tag.RowsAffected()
-		} else if s.what != "random seed" {
-			st.ReadMarks += tag.RowsAffected()
+			*s.n += tag.RowsAffected()
 		}
 	}
 	return nil
