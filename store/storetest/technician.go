@@ -251,6 +251,24 @@ func testVisibilityRaces(t *testing.T, s conversations.Store) {
 		func(tx conversations.Store) error { return tx.LinkJob(f.ctx, f.tenant, l.ID, job) },
 		func() error { return s.SetArchived(f.ctx, f.tenant, l.ID, true) })
 	v.want("job linked while the thread was archived", row{a.ID, 0}, row{p.ID, 2})
+
+	// The same race through AppendInbound, which a store may answer in one
+	// step: the grant commits while the message waits for the thread.
+	number := f.number()
+	in := f.customer(func(th *conversations.Thread) { th.BusinessNumber = number })
+	first := f.inboundMsg(in, "one")
+	first.Thread = ""
+	_, _, _, err := s.AppendInbound(f.ctx, in, first)
+	must(t, err, "AppendInbound")
+	race("participant added while an inbound message is filed",
+		func(tx conversations.Store) error { return tx.AddParticipants(f.ctx, f.tenant, in.ID, tech.ID) },
+		func() error {
+			m := f.inboundMsg(in, "two")
+			m.Thread = ""
+			_, _, _, err := s.AppendInbound(f.ctx, in, m)
+			return err
+		})
+	v.want("participant added while an inbound message was filed", row{in.ID, 2}, row{a.ID, 0}, row{p.ID, 2})
 }
 
 // testConcurrentTechnicianCounts races messages, reads from two devices,
