@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -56,10 +57,17 @@ func (s *DB) pipeline(ctx context.Context, label string, stmts ...pipelined) err
 			b.ExecPrepared(sd.Name, params, formats, nil)
 		}
 		results, err := c.PgConn().ExecBatch(ctx, &b).ReadAll()
-		for i, r := range results {
+		for _, r := range results {
 			if r.Err != nil {
-				return r.Err
+				err = r.Err
+				break
 			}
+		}
+		if err != nil {
+			forgetStale(ctx, c, err, stmts)
+			return err
+		}
+		for i, r := range results {
 			if stmts[i].dest == nil {
 				continue
 			}
@@ -75,8 +83,24 @@ func (s *DB) pipeline(ctx context.Context, label string, stmts ...pipelined) err
 				}
 			}
 		}
-		return err
+		return nil
 	})
 	s.logQuery(ctx, label+": "+strings.Repeat("+", len(stmts)), start, err)
 	return err
+}
+
+// forgetStale drops the connection's prepared statements of a pipeline that
+// failed because one of them no longer fits the schema (a migration changed
+// a table under it: "cached plan must not change result type", or the
+// statement is gone), so that the next call prepares them afresh instead of
+// failing on this connection for as long as it lives. pgx does this itself
+// for its statement cache, not for statements prepared by name.
+func forgetStale(ctx context.Context, c *pgx.Conn, err error, stmts []pipelined) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || (pgErr.Code != "0A000" && pgErr.Code != "26000") {
+		return
+	}
+	for _, st := range stmts {
+		_ = c.Deallocate(ctx, st.text)
+	}
 }

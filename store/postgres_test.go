@@ -261,3 +261,36 @@ func (h handlerFunc) Enabled(context.Context, slog.Level) bool      { return tru
 func (h handlerFunc) Handle(_ context.Context, r slog.Record) error { h(r); return nil }
 func (h handlerFunc) WithAttrs([]slog.Attr) slog.Handler            { return h }
 func (h handlerFunc) WithGroup(string) slog.Handler                 { return h }
+
+// A pipeline whose prepared statements the server no longer has (dropped
+// under it) fails once, then prepares them afresh on the same connection.
+func TestPostgresPipelineRecoversDroppedStatements(t *testing.T) {
+	dsn := testdb.PostgresDSN(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, store.WithMaxOpenConns(1)) // one connection: the same one throughout
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	scopes := []conversations.Scope{
+		{Tenant: "t1", Staff: "s1", AllCustomer: true, Participant: true},
+		{Tenant: "t1", Staff: "s2", Participant: true, Assigned: true},
+	}
+	if _, err := db.Badges(ctx, scopes); err != nil {
+		t.Fatalf("Badges: %v", err)
+	}
+	if _, err := db.SQL().ExecContext(ctx, "DEALLOCATE ALL"); err != nil {
+		t.Fatal(err)
+	}
+	_, first := db.Badges(ctx, scopes)
+	got, err := db.Badges(ctx, scopes)
+	if err != nil {
+		t.Fatalf("Badges after the server dropped its statements: %v (the call before: %v)", err, first)
+	}
+	if len(got) != 2 || got[0] != 0 || got[1] != 0 {
+		t.Errorf("Badges: got %v, want [0 0]", got)
+	}
+}
