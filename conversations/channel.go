@@ -54,10 +54,10 @@ type StatusFetcher interface {
 // SMS). The Service files it in the customer thread for (Tenant,
 // BusinessNumber, From).
 type InboundMessage struct {
-	Tenant         TenantID
-	Channel        string // ChannelSMS, ChannelEmail
-	BusinessNumber string // the business address it was sent to
-	From           string // the customer's address
+	Tenant         TenantID // "" for the business BusinessNumber is provisioned to
+	Channel        string   // ChannelSMS, ChannelEmail
+	BusinessNumber string   // the business address it was sent to
+	From           string   // the customer's address
 	Body           string
 	Media          []Media
 	ProviderID     string // the provider's id: a repeat with the same id is the same message

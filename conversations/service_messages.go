@@ -2,6 +2,7 @@ package conversations
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -87,7 +88,9 @@ func (e *conflictError) Unwrap() error { return ErrConflict }
 
 // Receive files a customer's inbound message in the customer thread for
 // (tenant, business number, customer address), creating the thread on first
-// contact. A repeat of the same provider id returns the first message with
+// contact. An empty in.Tenant means the business the number is provisioned
+// to, found in the same step that files the message (a webhook knows only
+// the number); a number no business has is then ErrNotFound. A repeat of the same provider id returns the first message with
 // created=false and changes nothing. An SMS that is exactly an opt-out
 // keyword (STOP, ...) records an opt-out; START or UNSTOP records an opt-in.
 func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, created bool, err error) {
@@ -115,7 +118,10 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 	// routes (creating the thread on first contact) and stores, in one step.
 	file := func(st Store) error {
 		t, stored, ok, err := st.AppendInbound(ctx, thread, m)
-		if isNotFound(err) {
+		switch {
+		case isNotFound(err) && in.Tenant == "":
+			return fmt.Errorf("conversations: no business has the number %s: %w", in.BusinessNumber, ErrNotFound)
+		case isNotFound(err):
 			return Invalid("business_number", "not provisioned to this business")
 		}
 		if err != nil {
@@ -129,7 +135,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 		}
 		if isKeyword {
 			return st.RecordOptOut(ctx, OptOut{
-				Tenant: in.Tenant, Address: in.From, BusinessNumber: in.BusinessNumber,
+				Tenant: m.Tenant, Address: in.From, BusinessNumber: in.BusinessNumber,
 				Keyword: kw, OptedOut: optOut, At: now,
 			})
 		}
@@ -152,8 +158,6 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 
 func validateInbound(in InboundMessage) error {
 	switch {
-	case in.Tenant == "":
-		return Invalid("tenant", "empty")
 	case in.Channel != ChannelSMS && in.Channel != ChannelEmail:
 		return Invalid("channel", "inbound messages come by sms or email")
 	case in.ProviderID == "":

@@ -220,7 +220,6 @@ func TestBadInputIsTypedAndChangesNothing(t *testing.T) {
 			{"no provider id", func(m *conversations.InboundMessage) { m.ProviderID = "" }, conversations.ErrInvalid},
 			{"unknown business number", func(m *conversations.InboundMessage) { m.BusinessNumber = "+15005550777" }, conversations.ErrInvalid},
 			{"another business's number", func(m *conversations.InboundMessage) { m.BusinessNumber = other.number + "0" }, conversations.ErrInvalid},
-			{"no tenant", func(m *conversations.InboundMessage) { m.Tenant = "" }, conversations.ErrInvalid},
 			{"too many media", func(m *conversations.InboundMessage) { m.Media = make([]conversations.Media, 11) }, conversations.ErrInvalid},
 		} {
 			in := good
@@ -230,10 +229,14 @@ func TestBadInputIsTypedAndChangesNothing(t *testing.T) {
 			var fe *conversations.FieldError
 			assert.ErrorAs(t, err, &fe, "%s: bad input is a *FieldError", tc.name)
 		}
+		nobody := good
+		nobody.Tenant, nobody.BusinessNumber = "", "+15005550777"
+		_, _, err := w.svc.Receive(ctx, nobody)
+		assert.ErrorIs(t, err, conversations.ErrNotFound, "no tenant and a number no business has")
 		assert.Empty(t, inboxIDs(t, w.svc, w.disp, conversations.FilterAll), "rejected input must write nothing")
 		assert.EqualValues(t, 0, badge(t, w.svc, w.disp))
 
-		_, err := w.svc.Thread(ctx, w.disp, conversations.NewID[conversations.ThreadID]())
+		_, err = w.svc.Thread(ctx, w.disp, conversations.NewID[conversations.ThreadID]())
 		assert.ErrorIs(t, err, conversations.ErrNotFound, "unknown thread")
 		_, err = w.svc.History(ctx, w.disp, conversations.NewID[conversations.ThreadID](), conversations.HistoryQuery{})
 		assert.ErrorIs(t, err, conversations.ErrNotFound, "history of an unknown thread")
@@ -598,4 +601,27 @@ func TestNewServiceNeedsStoreAndPolicy(t *testing.T) {
 	assert.ErrorIs(t, err, conversations.ErrInvalid)
 	var fe *conversations.FieldError
 	assert.True(t, errors.As(err, &fe) && fe.Field == "config.policy")
+}
+
+// A webhook that knows only the number files into the number's business,
+// opt-out keywords included.
+func TestReceiveWithoutTenantRoutesByNumber(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		first := w.inbound(t, "+15005550999", "Is the tech coming?", "SM1")
+		m, created, err := w.svc.Receive(ctx, conversations.InboundMessage{
+			Channel: conversations.ChannelSMS, BusinessNumber: w.number,
+			From: "+15005550999", Body: "STOP", ProviderID: "SM2",
+		})
+		require.NoError(t, err)
+		assert.True(t, created)
+		assert.Equal(t, w.tenant, m.Tenant, "the message belongs to the number's business")
+		assert.Equal(t, first.Thread, m.Thread, "and goes to the customer's thread")
+		assert.EqualValues(t, 2, m.Seq)
+		_, opted, err := w.svc.OptedOut(ctx, w.tenant, "+15005550999")
+		require.NoError(t, err)
+		assert.True(t, opted, "a STOP routed by the number records the opt-out in that business")
+		assert.EqualValues(t, 2, badge(t, w.svc, w.disp))
+	})
 }

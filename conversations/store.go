@@ -133,7 +133,9 @@ type MessageStore interface {
 	// message, and created. A repeat of (Tenant, Channel, ProviderID)
 	// returns the first message and its thread's row with created=false and
 	// changes nothing. t.BusinessNumber not provisioned to t.Tenant is
-	// ErrNotFound, and changes nothing.
+	// ErrNotFound, and changes nothing. With t.Tenant and m.Tenant empty, the
+	// tenant is the one t.BusinessNumber is provisioned to (ErrNotFound when
+	// none), and the thread and message returned carry it.
 	AppendInbound(ctx context.Context, t Thread, m Message) (thread Thread, msg Message, created bool, err error)
 	GetMessage(ctx context.Context, tenant TenantID, id MessageID) (Message, error)
 	// MessageByProviderID finds a message by its channel and provider id.

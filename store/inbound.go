@@ -20,6 +20,10 @@ import (
 // customer, an archived thread, a repeat, a duplicate racing in, SQLite)
 // takes the general path in a transaction, which is also what the fast
 // statement must agree with.
+//
+// With t.Tenant (and m.Tenant) empty, the tenant is the one the number is
+// provisioned to, found in the same statement: a webhook that knows only
+// the number needs no look-up of its own first.
 func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conversations.Message) (conversations.Thread, conversations.Message, bool, error) {
 	const op = "append inbound"
 	if err := validInbound(op, t, m); err != nil {
@@ -31,6 +35,16 @@ func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conver
 		if done || err != nil {
 			return th, out, created, err
 		}
+	}
+	if t.Tenant == "" {
+		owner, err := s.NumberOwner(ctx, t.BusinessNumber)
+		if errors.Is(err, conversations.ErrNotFound) {
+			return conversations.Thread{}, conversations.Message{}, false, notFound(op, "business number "+t.BusinessNumber+" is not provisioned")
+		}
+		if err != nil {
+			return conversations.Thread{}, conversations.Message{}, false, err
+		}
+		t.Tenant, m.Tenant = owner.Tenant, owner.Tenant
 	}
 	var (
 		th      conversations.Thread
@@ -60,8 +74,6 @@ func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conver
 
 func validInbound(op string, t conversations.Thread, m conversations.Message) error {
 	switch {
-	case t.Tenant == "":
-		return invalid(op, "thread.tenant", "empty")
 	case t.Kind != "" && t.Kind != conversations.ThreadCustomer:
 		return invalid(op, "thread.kind", "inbound messages go to customer threads")
 	case t.BusinessNumber == "":
@@ -104,31 +116,31 @@ WHERE t.tenant_id = ? AND t.id = ?`, string(tenant), string(id)), tenant)
 	return t, nil
 }
 
-// inboundSQL is the fast path's statement. n says the number is the
-// tenant's, d finds a repeat of the provider id, u bumps a live customer
+// inboundSQL is the fast path's statement. n finds the tenant the number
+// is provisioned to (the given one, or any when none is given), d finds a repeat of the provider id, u bumps a live customer
 // thread when both allow it, c moves the tenant's counter and i inserts the
 // message, all under one snapshot; the last SELECT reports which case it was.
 // A duplicate committed after the snapshot makes the insert fail on the
 // provider index, which undoes the whole statement.
 var inboundSQL = `WITH n AS (
-  SELECT 1 FROM business_numbers b WHERE b.number = ? AND b.tenant_id = ?
+  SELECT b.tenant_id FROM business_numbers b WHERE b.number = ? AND (b.tenant_id = ? OR ? = '')
 ), d AS (
   SELECT m.id FROM messages m
-  WHERE m.tenant_id = ? AND m.channel = ? AND m.provider_id = ? AND m.provider_id <> ''
+  WHERE m.tenant_id = (SELECT n.tenant_id FROM n) AND m.channel = ? AND m.provider_id = ? AND m.provider_id <> ''
 ), u AS (
   UPDATE threads
   SET last_seq = last_seq + 1, last_message_at = greatest(last_message_at, ?), preview = ?
-  WHERE tenant_id = ? AND business_number = ? AND contact_address = ? AND kind = 'customer' AND NOT archived
-    AND EXISTS (SELECT 1 FROM n) AND NOT EXISTS (SELECT 1 FROM d)
+  WHERE tenant_id = (SELECT n.tenant_id FROM n) AND business_number = ? AND contact_address = ?
+    AND kind = 'customer' AND NOT archived AND NOT EXISTS (SELECT 1 FROM d)
   RETURNING ` + threadColumns("threads") + `
 ), c AS (
-  INSERT INTO tenant_counters (tenant_id, customer_seq_sum) SELECT ?, 1 FROM u
+  INSERT INTO tenant_counters (tenant_id, customer_seq_sum) SELECT n.tenant_id, 1 FROM n, u
   ON CONFLICT (tenant_id) DO UPDATE SET customer_seq_sum = tenant_counters.customer_seq_sum + 1
 ), i AS (
   INSERT INTO messages (` + messageInsertCols + `)
-  SELECT ?, u.id, u.last_seq, ` + placeholders(messageInsertArity-3) + ` FROM u
+  SELECT n.tenant_id, u.id, u.last_seq, ` + placeholders(messageInsertArity-3) + ` FROM n, u
 )
-SELECT EXISTS (SELECT 1 FROM n), coalesce((SELECT d.id FROM d LIMIT 1), ''), u.*
+SELECT coalesce((SELECT n.tenant_id FROM n), ''), coalesce((SELECT d.id FROM d LIMIT 1), ''), u.*
 FROM (SELECT 1) one LEFT JOIN u ON true`
 
 // inboundVisibilitySQL follows inboundSQL in the same transaction: when
@@ -138,11 +150,14 @@ FROM (SELECT 1) one LEFT JOIN u ON true`
 // visibility row inserted by a transaction that held the thread row's lock
 // while inboundSQL waited for it (see visibility.go) is invisible to
 // inboundSQL's snapshot but not to this one, which runs under the lock
-// inboundSQL took. Arguments: tenant, tenant, message id.
+// inboundSQL took. The tenant is the number's, as inboundSQL found it.
+// Arguments: number, number, message id.
 const inboundVisibilitySQL = `UPDATE staff_thread_visibility v
 SET last_message_at = t.last_message_at, last_seq = t.last_seq, archived = t.archived
 FROM threads t
-WHERE t.tenant_id = ? AND t.id = (SELECT m.thread_id FROM messages m WHERE m.tenant_id = ? AND m.id = ?)
+WHERE t.tenant_id = (SELECT b.tenant_id FROM business_numbers b WHERE b.number = ?)
+  AND t.id = (SELECT m.thread_id FROM messages m
+              WHERE m.tenant_id = (SELECT b.tenant_id FROM business_numbers b WHERE b.number = ?) AND m.id = ?)
   AND v.tenant_id = t.tenant_id AND v.thread_id = t.id`
 
 var (
@@ -159,19 +174,19 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 	}
 	tenant, addr := string(t.Tenant), customerAddress(t.Contact)
 	args := []any{t.BusinessNumber, tenant, tenant, m.Channel, m.ProviderID,
-		m.CreatedAt, preview(m.Body), tenant, t.BusinessNumber, addr, tenant, tenant}
+		m.CreatedAt, preview(m.Body), t.BusinessNumber, addr}
 	args = append(args, messageInsertArgs(m, media)[3:]...)
 	var (
-		owned                                                                             bool
+		owner                                                                             string
 		dupID                                                                             string
 		id, kind, createdBy, contactPhone, contactEmail, name, ref, subject, number, prev *string
 		lastSeq                                                                           *int64
 		archived                                                                          *bool
 		updated                                                                           conversations.Thread
 	)
-	dest := []any{&owned, &dupID, &id, &kind, &number, &contactPhone, &contactEmail, &name, &ref, &subject,
+	dest := []any{&owner, &dupID, &id, &kind, &number, &contactPhone, &contactEmail, &name, &ref, &subject,
 		timeCol{&updated.CreatedAt}, &createdBy, timeCol{&updated.LastMessageAt}, &lastSeq, &prev, &archived}
-	visArgs := []any{tenant, tenant, string(m.ID)}
+	visArgs := []any{t.BusinessNumber, t.BusinessNumber, string(m.ID)}
 	if s.tx == nil {
 		// One round trip, in one implicit transaction.
 		err = s.pipeline(ctx, op, pipelined{text: inboundPG, args: args, dest: dest},
@@ -186,8 +201,9 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 			return err
 		})
 	}
+	found := conversations.TenantID(owner)
 	if err == nil && id != nil {
-		updated.ID, updated.Tenant, updated.Kind = conversations.ThreadID(*id), t.Tenant, conversations.ThreadKind(*kind)
+		updated.ID, updated.Tenant, updated.Kind = conversations.ThreadID(*id), found, conversations.ThreadKind(*kind)
 		updated.BusinessNumber, updated.Contact = *number, conversations.Contact{Phone: *contactPhone, Email: *contactEmail, Name: *name, Ref: *ref}
 		updated.Subject, updated.CreatedBy, updated.LastSeq, updated.Preview, updated.Archived = *subject, conversations.StaffID(*createdBy), *lastSeq, *prev, *archived
 	}
@@ -196,18 +212,18 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 		return th, out, false, false, nil // a repeat committed meanwhile: the general path finds it
 	case err != nil:
 		return th, out, false, false, dbErr(op, err)
-	case !owned:
+	case found == "":
 		return th, out, false, false, notFound(op, "business number "+t.BusinessNumber+" is not provisioned to the tenant")
 	case dupID != "":
-		if out, err = s.GetMessage(ctx, t.Tenant, conversations.MessageID(dupID)); err != nil {
+		if out, err = s.GetMessage(ctx, found, conversations.MessageID(dupID)); err != nil {
 			return th, out, false, false, err
 		}
-		th, err = s.loadThreadRow(ctx, op, t.Tenant, out.Thread)
+		th, err = s.loadThreadRow(ctx, op, found, out.Thread)
 		return th, out, false, true, err
 	case id == nil:
 		return th, out, false, false, nil // no live thread for this customer: the general path creates or revives it
 	}
-	m.Thread, m.Seq = updated.ID, updated.LastSeq
+	m.Tenant, m.Thread, m.Seq = found, updated.ID, updated.LastSeq
 	return updated, m, true, true, nil
 }
 

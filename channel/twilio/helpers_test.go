@@ -96,6 +96,13 @@ func (r *receiver) Receive(_ context.Context, in conversations.InboundMessage) (
 	if r.receiveErr != nil {
 		return conversations.Message{}, false, r.receiveErr
 	}
+	if in.Tenant == "" { // as the Service does: the number's business, or nothing filed
+		n, ok := r.numbers[in.BusinessNumber]
+		if !ok {
+			return conversations.Message{}, false, conversations.ErrNotFound
+		}
+		in.Tenant = n.Tenant
+	}
 	r.receives = append(r.receives, in)
 	if m, ok := r.stored[in.ProviderID]; ok {
 		return m, false, nil

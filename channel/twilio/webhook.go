@@ -26,7 +26,11 @@ type Receiver interface {
 	// NumberOwner finds the business a number is provisioned to, or
 	// ErrNotFound.
 	NumberOwner(ctx context.Context, number string) (conversations.BusinessNumber, error)
-	// Receive files an inbound message; created is false for a repeat.
+	// Receive files an inbound message; created is false for a repeat. The
+	// inbound webhook leaves in.Tenant empty: the business is the one
+	// in.BusinessNumber is provisioned to, ErrNotFound when there is none
+	// (conversations.Service.Receive finds it in the step that files the
+	// message, saving a look-up per message).
 	Receive(ctx context.Context, in conversations.InboundMessage) (msg conversations.Message, created bool, err error)
 	// ApplyStatus applies a delivery report to the message it names.
 	ApplyStatus(ctx context.Context, u conversations.StatusUpdate) (conversations.Message, error)
@@ -91,19 +95,13 @@ func (wh *Webhooks) Inbound() http.Handler {
 			wh.fail(ctx, w, log, http.StatusBadRequest, err)
 			return
 		}
-		owner, err := wh.receiver.NumberOwner(ctx, in.BusinessNumber)
-		if err != nil {
-			wh.fail(ctx, w, log, statusFor(err), fmt.Errorf("number owner of %s: %w", in.BusinessNumber, err))
-			return
-		}
-		in.Tenant = owner.Tenant
 		msg, created, err := wh.receiver.Receive(ctx, in)
 		if err != nil {
 			wh.fail(ctx, w, log, statusFor(err), fmt.Errorf("receive: %w", err))
 			return
 		}
 		log.LogAttrs(ctx, slog.LevelDebug, "twilio: inbound message",
-			slog.String("tenant", string(in.Tenant)), slog.String("message", string(msg.ID)), slog.Bool("created", created),
+			slog.String("tenant", string(msg.Tenant)), slog.String("message", string(msg.ID)), slog.Bool("created", created),
 			slog.String("idempotency_token", r.Header.Get("I-Twilio-Idempotency-Token")))
 		writeTwiML(w)
 	})

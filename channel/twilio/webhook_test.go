@@ -142,7 +142,7 @@ func TestInboundUnknownNumber(t *testing.T) {
 		t.Errorf("status %d, want 404 for a number no business owns", status)
 	}
 	if receives, _, _, _ := h.rec.snapshot(); len(receives) != 0 {
-		t.Errorf("Receive was called for an unknown number")
+		t.Errorf("a message was filed for an unknown number")
 	}
 }
 

@@ -84,16 +84,31 @@ func testAppendInbound(t *testing.T, s conversations.Store) {
 		t.Errorf("AppendInbound: returns the message as stored: %+v", second)
 	}
 
+	// Without a tenant, the number's business is the tenant.
+	th6, m6 := f.arriving(number, from, "routed by the number alone")
+	th6.Tenant, m6.Tenant = "", ""
+	got6, routed, created, err := s.AppendInbound(f.ctx, th6, m6)
+	must(t, err, "AppendInbound(no tenant)")
+	if !created || routed.Tenant != f.tenant || got6.Tenant != f.tenant || got6.ID != th.ID || routed.Seq != 3 {
+		t.Fatalf("AppendInbound: without a tenant the message goes to the number's business: thread %+v, message %+v", got6, routed)
+	}
+	if stored, err := s.GetMessage(f.ctx, f.tenant, m6.ID); err != nil || stored.Seq != 3 {
+		t.Errorf("AppendInbound: the message routed by its number is stored in the business: %+v %v", stored, err)
+	}
+	lost, lostMsg := f.arriving("+15559999998", from, "nobody's number")
+	lost.Tenant, lostMsg.Tenant = "", ""
+	_, _, _, err = s.AppendInbound(f.ctx, lost, lostMsg)
+	wantErr(t, err, conversations.ErrNotFound, "AppendInbound: without a tenant, a number nobody has is ErrNotFound")
 	// A repeat of the provider id changes nothing and returns the first.
 	th3, again := f.arriving(number, from, "a repeat")
 	again.ProviderID = m2.ProviderID
 	got3, dup, created, err := s.AppendInbound(f.ctx, th3, again)
 	must(t, err, "AppendInbound(repeat)")
-	if created || dup.ID != m2.ID || dup.Seq != 2 || got3.ID != th.ID || got3.LastSeq != 2 {
+	if created || dup.ID != m2.ID || dup.Seq != 2 || got3.ID != th.ID || got3.LastSeq != 3 {
 		t.Errorf("AppendInbound: a repeated provider id returns the first message, created=false: %+v created=%v thread %+v", dup, created, got3)
 	}
-	if b := f.badge(all); b != 2 {
-		t.Errorf("AppendInbound: the badge counts each message once: got %d, want 2", b)
+	if b := f.badge(all); b != 3 {
+		t.Errorf("AppendInbound: the badge counts each message once: got %d, want 3", b)
 	}
 
 	// An archived thread comes back with its whole history in the badge.
@@ -104,13 +119,13 @@ func testAppendInbound(t *testing.T, s conversations.Store) {
 	th4, m4 := f.arriving(number, from, "back again")
 	got4, revived, created, err := s.AppendInbound(f.ctx, th4, m4)
 	must(t, err, "AppendInbound(archived)")
-	if !created || revived.Seq != 3 || got4.ID != th.ID || got4.Archived {
+	if !created || revived.Seq != 4 || got4.ID != th.ID || got4.Archived {
 		t.Errorf("AppendInbound: a message to an archived thread un-archives it: %+v, seq %d", got4, revived.Seq)
 	}
-	if b := f.badge(all); b != 3 {
-		t.Errorf("AppendInbound: a revived thread's whole history is unread again: got %d, want 3", b)
+	if b := f.badge(all); b != 4 {
+		t.Errorf("AppendInbound: a revived thread's whole history is unread again: got %d, want 4", b)
 	}
-	if p := f.inbox(all, conversations.InboxQuery{}); len(p.Threads) != 1 || p.Threads[0].ID != th.ID || p.Threads[0].Unread != 3 {
+	if p := f.inbox(all, conversations.InboxQuery{}); len(p.Threads) != 1 || p.Threads[0].ID != th.ID || p.Threads[0].Unread != 4 {
 		t.Errorf("AppendInbound: the thread is in the inbox with its unread: %+v", p.Threads)
 	}
 
@@ -130,8 +145,16 @@ func testAppendInbound(t *testing.T, s conversations.Store) {
 	if _, err := s.GetMessage(f.ctx, f.tenant, m5.ID); err == nil {
 		t.Errorf("AppendInbound in Tx: a rolled-back filing leaves no message")
 	}
-	if b := f.badge(all); b != 3 {
-		t.Errorf("AppendInbound in Tx: a rolled-back filing leaves the counters: got %d, want 3", b)
+	if b := f.badge(all); b != 4 {
+		t.Errorf("AppendInbound in Tx: a rolled-back filing leaves the counters: got %d, want 4", b)
+	}
+
+	newcomer, first3 := f.arriving(number, "+1555"+string(conversations.NewID[conversations.ThreadID]())[:8]+"3", "first contact, no tenant")
+	newcomer.Tenant, first3.Tenant = "", ""
+	got7, m7, created, err := s.AppendInbound(f.ctx, newcomer, first3)
+	must(t, err, "AppendInbound(first contact, no tenant)")
+	if !created || got7.Tenant != f.tenant || m7.Tenant != f.tenant || m7.Seq != 1 {
+		t.Errorf("AppendInbound: a first contact without a tenant creates the thread in the number's business: %+v %+v", got7, m7)
 	}
 }
 
