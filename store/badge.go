@@ -82,16 +82,19 @@ func (s *DB) badgeStatement(sc conversations.Scope) (shaped, bool) {
 // watchers.
 func (s *DB) Badges(ctx context.Context, scopes []conversations.Scope) ([]int64, error) {
 	out := make([]int64, len(scopes))
-	var stmts []pipelined
-	for i, sc := range scopes {
-		if !s.pg() {
+	if !s.pg() {
+		// In process: a round trip costs nothing to save.
+		for i, sc := range scopes {
 			n, err := s.Badge(ctx, sc)
 			if err != nil {
 				return nil, err
 			}
 			out[i] = n
-			continue
 		}
+		return out, nil
+	}
+	var stmts []pipelined
+	for i, sc := range scopes {
 		if st, ok := s.badgeStatement(sc); ok {
 			v := scopeValues(sc)
 			stmts = append(stmts, pipelined{text: st.text, args: v.args(st.slots), dest: []any{&out[i]}})

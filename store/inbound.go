@@ -36,25 +36,17 @@ func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conver
 			return th, out, created, err
 		}
 	}
-	if t.Tenant == "" {
-		owner, err := s.NumberOwner(ctx, t.BusinessNumber)
-		if errors.Is(err, conversations.ErrNotFound) {
-			return conversations.Thread{}, conversations.Message{}, false, notFound(op, "business number "+t.BusinessNumber+" is not provisioned")
-		}
-		if err != nil {
-			return conversations.Thread{}, conversations.Message{}, false, err
-		}
-		t.Tenant, m.Tenant = owner.Tenant, owner.Tenant
-	}
 	var (
 		th      conversations.Thread
 		out     conversations.Message
 		created bool
 	)
 	err := s.atomic(ctx, func(tx *DB) error {
-		if err := tx.mustNumberOf(ctx, op, t.Tenant, t.BusinessNumber); err != nil {
+		tenant, err := tx.numberTenant(ctx, op, t.Tenant, t.BusinessNumber)
+		if err != nil {
 			return err
 		}
+		t.Tenant, m.Tenant = tenant, tenant
 		got, _, err := tx.CustomerThread(ctx, t)
 		if err != nil {
 			return err
@@ -94,16 +86,17 @@ func validInbound(op string, t conversations.Thread, m conversations.Message) er
 	return nil
 }
 
-// mustNumberOf is ErrNotFound unless number is provisioned to tenant.
-func (s *DB) mustNumberOf(ctx context.Context, op string, tenant conversations.TenantID, number string) error {
+// numberTenant returns the tenant number is provisioned to: ErrNotFound
+// when it is nobody's, or not tenant's when tenant is given.
+func (s *DB) numberTenant(ctx context.Context, op string, tenant conversations.TenantID, number string) (conversations.TenantID, error) {
 	owner, err := s.NumberOwner(ctx, number)
 	switch {
-	case errors.Is(err, conversations.ErrNotFound) || err == nil && owner.Tenant != tenant:
-		return notFound(op, "business number "+number+" is not provisioned to the tenant")
+	case errors.Is(err, conversations.ErrNotFound) || err == nil && tenant != "" && owner.Tenant != tenant:
+		return "", notFound(op, "business number "+number+" is not provisioned to the tenant")
 	case err != nil:
-		return err
+		return "", err
 	}
-	return nil
+	return owner.Tenant, nil
 }
 
 // loadThreadRow reads a thread's own row, without participants, jobs or assignees.

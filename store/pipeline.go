@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -85,7 +85,7 @@ func (s *DB) pipeline(ctx context.Context, label string, stmts ...pipelined) err
 		}
 		return nil
 	})
-	s.logQuery(ctx, label+": "+strings.Repeat("+", len(stmts)), start, err)
+	s.logQuery(ctx, label+": a pipeline of "+strconv.Itoa(len(stmts))+" statements", start, err)
 	return err
 }
 
