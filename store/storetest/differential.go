@@ -456,6 +456,27 @@ func (d *differential) check(when string) {
 	t := d.t
 	t.Helper()
 	rules := policy.Default()
+	// Badges answers for many scopes at once, across businesses, with
+	// empty scopes among them (zero), exactly as Badge does one by one.
+	var (
+		scopes []conversations.Scope
+		want   []int64
+	)
+	for _, n := range d.tenants {
+		for _, st := range n.staff {
+			sc := rules.Scope(st.Viewer())
+			scopes, want = append(scopes, sc), append(want, n.badge(sc))
+		}
+		for _, x := range extraScopes(n.id, n.staff[0].ID) {
+			scopes, want = append(scopes, x), append(want, n.badge(x))
+		}
+	}
+	scopes, want = append(scopes, conversations.Scope{Tenant: d.tenants[0].id}), append(want, 0)
+	got, err := d.s.Badges(d.ctx, scopes)
+	must(t, err, "Badges")
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: Badges must equal each scope's badge, in order:\n got %v\nwant %v", when, got, want)
+	}
 	for _, m := range d.tenants {
 		for _, mt := range m.threads {
 			got, err := d.s.GetThread(d.ctx, m.id, mt.th.ID)
@@ -471,27 +492,6 @@ func (d *differential) check(when string) {
 				t.Errorf("%s: GetThread summary: got seq %d archived %v at %v preview %q, want seq %d archived %v at %v preview %q",
 					when, got.LastSeq, got.Archived, got.LastMessageAt, got.Preview, want.LastSeq, want.Archived, want.LastMessageAt, want.Preview)
 			}
-		}
-		// Badges answers for many scopes at once, across businesses, with
-		// empty scopes among them (zero), exactly as Badge does one by one.
-		var (
-			scopes []conversations.Scope
-			want   []int64
-		)
-		for _, n := range d.tenants {
-			for _, st := range n.staff {
-				sc := rules.Scope(st.Viewer())
-				scopes, want = append(scopes, sc), append(want, n.badge(sc))
-			}
-			for _, x := range extraScopes(n.id, n.staff[0].ID) {
-				scopes, want = append(scopes, x), append(want, n.badge(x))
-			}
-		}
-		scopes, want = append(scopes, conversations.Scope{Tenant: m.id}), append(want, 0)
-		got, err := d.s.Badges(d.ctx, scopes)
-		must(t, err, "Badges")
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: Badges must equal each scope's badge, in order:\n got %v\nwant %v", when, got, want)
 		}
 		for i, st := range m.staff {
 			sc := rules.Scope(st.Viewer())
