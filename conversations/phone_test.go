@@ -34,38 +34,37 @@ func TestOptKeyword(t *testing.T) {
 		body    string
 		keyword string
 		optOut  bool
+		onlyIf  bool
 		ok      bool
 	}{
-		{"STOP", "STOP", true, true},
-		{"  stop\n", "STOP", true, true},
-		{"Unsubscribe", "UNSUBSCRIBE", true, true},
-		{"stopall", "STOPALL", true, true},
-		{"cancel", "CANCEL", true, true},
-		{"end", "END", true, true},
-		{"quit", "QUIT", true, true},
-		{"revoke", "REVOKE", true, true},
-		{"OptOut", "OPTOUT", true, true},
-		{"start", "START", false, true},
-		{"UNSTOP", "UNSTOP", false, true},
-		{"Stop please", "", false, false},
-		{"stop.", "", false, false},
-		{"please cancel my appointment", "", false, false},
-		{"", "", false, false},
+		{"STOP", "STOP", true, false, true},
+		{"  stop\n", "STOP", true, false, true},
+		{"Stop.", "STOP", true, false, true},
+		{"STOP!!", "STOP", true, false, true},
+		{"\"stop\"", "STOP", true, false, true},
+		{"Unsubscribe", "UNSUBSCRIBE", true, false, true},
+		{"stopall", "STOPALL", true, false, true},
+		{"cancel", "CANCEL", true, false, true},
+		{"Cancel.", "CANCEL", true, false, true},
+		{"end", "END", true, false, true},
+		{"quit", "QUIT", true, false, true},
+		{"revoke", "REVOKE", true, false, true},
+		{"OptOut", "OPTOUT", true, false, true},
+		{"start", "START", false, false, true},
+		{"UNSTOP", "UNSTOP", false, false, true},
+		{"yes", "YES", false, true, true},
+		{"Yes!", "YES", false, true, true},
+		{"Stop please", "", false, false, false},
+		{"stop stop", "", false, false, false},
+		{"opt out", "", false, false, false},
+		{"yes please", "", false, false, false},
+		{"please cancel my appointment", "", false, false, false},
+		{"...", "", false, false, false},
+		{"", "", false, false, false},
 	} {
-		kw, out, ok := conversations.OptKeyword(tc.body)
-		if kw != tc.keyword || out != tc.optOut || ok != tc.ok {
-			t.Errorf("OptKeyword(%q) = %q,%v,%v want %q,%v,%v", tc.body, kw, out, ok, tc.keyword, tc.optOut, tc.ok)
+		m, ok := conversations.OptKeyword(tc.body)
+		if m.Keyword != tc.keyword || m.OptOut != tc.optOut || m.OnlyIfOptedOut != tc.onlyIf || ok != tc.ok {
+			t.Errorf("OptKeyword(%q) = %+v,%v want %q,%v,%v,%v", tc.body, m, ok, tc.keyword, tc.optOut, tc.onlyIf, tc.ok)
 		}
-	}
-}
-
-func TestNewIDIsTimeOrdered(t *testing.T) {
-	prev := conversations.NewID[conversations.MessageID]()
-	for range 10000 {
-		id := conversations.NewID[conversations.MessageID]()
-		if id <= prev {
-			t.Fatalf("ids must increase: %s after %s", id, prev)
-		}
-		prev = id
 	}
 }

@@ -88,10 +88,10 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	var pe *ProviderError
 	switch {
 	case errors.As(err, &pe) && pe.Class == OptedOut:
-		if err := s.store.RecordOptOut(ctx, OptOut{Tenant: m.Tenant, Address: m.To, BusinessNumber: m.From, Keyword: "PROVIDER", OptedOut: true, At: s.now()}); err != nil {
+		if err := s.store.RecordOptOut(ctx, OptOut{Tenant: m.Tenant, Address: m.To, BusinessNumber: m.From, Keyword: OptOutByCarrier, OptedOut: true, At: s.now()}); err != nil {
 			return err
 		}
-		return s.fail(ctx, m, pe.Code, "the customer has opted out of "+m.Channel+" from this business")
+		return s.fail(ctx, m, pe.Code, "the carrier reports this number opted out of "+m.Channel+" from this business")
 	case errors.As(err, &pe) && pe.Class == Permanent:
 		return s.fail(ctx, m, pe.Code, pe.Reason)
 	case errors.As(err, &pe):

@@ -92,7 +92,8 @@ func (e *conflictError) Unwrap() error { return ErrConflict }
 // to, found in the same step that files the message (a webhook knows only
 // the number); a number no business has is then ErrNotFound. A repeat of the same provider id returns the first message with
 // created=false and changes nothing. An SMS that is exactly an opt-out
-// keyword (STOP, ...) records an opt-out; START or UNSTOP records an opt-in.
+// keyword (STOP, ...; see OptKeyword) records an opt-out; START or UNSTOP
+// records an opt-in, and so does YES from a number that is opted out.
 func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, created bool, err error) {
 	if err := validateInbound(in); err != nil {
 		return Message{}, false, err
@@ -112,7 +113,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 		ID: NewID[ThreadID](), Tenant: in.Tenant, Kind: ThreadCustomer, BusinessNumber: in.BusinessNumber,
 		Contact: contact, CreatedAt: now, LastMessageAt: now,
 	}
-	kw, optOut, isKeyword := OptKeyword(in.Body)
+	kw, isKeyword := OptKeyword(in.Body)
 	isKeyword = isKeyword && in.Channel == ChannelSMS
 	// AppendInbound checks the number, finds a repeat by the provider id,
 	// routes (creating the thread on first contact) and stores, in one step.
@@ -133,13 +134,18 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 		if err := s.recordTimeline(ctx, st, t, m); err != nil {
 			return err
 		}
-		if isKeyword {
-			return st.RecordOptOut(ctx, OptOut{
-				Tenant: m.Tenant, Address: in.From, BusinessNumber: in.BusinessNumber,
-				Keyword: kw, OptedOut: optOut, At: now,
-			})
+		if !isKeyword {
+			return nil
 		}
-		return nil
+		if kw.OnlyIfOptedOut {
+			if _, out, err := st.OptedOut(ctx, m.Tenant, in.From); err != nil || !out {
+				return err
+			}
+		}
+		return st.RecordOptOut(ctx, OptOut{
+			Tenant: m.Tenant, Address: in.From, BusinessNumber: in.BusinessNumber,
+			Keyword: kw.Keyword, OptedOut: kw.OptOut, At: now,
+		})
 	}
 	if s.timeline == nil && !isKeyword {
 		// Nothing else is written with the message: its one step is enough.

@@ -164,8 +164,12 @@ type OptOutError struct {
 }
 
 func (e *OptOutError) Error() string {
-	if e.Entry.Keyword == "" {
+	switch e.Entry.Keyword {
+	case "":
 		return "conversations: " + e.Number + " has opted out of SMS from this business"
+	case OptOutByCarrier:
+		return fmt.Sprintf("conversations: the carrier reports this number (%s) opted out of SMS from this business (since %s); the customer can text START to opt back in",
+			e.Number, e.Entry.At.Format("2006-01-02"))
 	}
 	return fmt.Sprintf("conversations: %s texted %s on %s and has opted out of SMS from this business until they text START",
 		e.Number, e.Entry.Keyword, e.Entry.At.Format("2006-01-02"))

@@ -108,6 +108,11 @@ func (s *Service) StartInternal(ctx context.Context, v Viewer, in StartInternal)
 		if err := s.requireStaff(ctx, tx, v.Tenant, members...); err != nil {
 			return err
 		}
+		if in.Job != "" {
+			if err := s.mayLinkJob(ctx, tx, v, in.Job); err != nil {
+				return err
+			}
+		}
 		return tx.CreateThread(ctx, t)
 	})
 	if err != nil {
@@ -168,7 +173,9 @@ func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, 
 
 // LinkJob links a job to a thread v may see: the job's assignees then see
 // the thread (customer threads), and suggestions use the job's context.
-// Linking a job twice is harmless.
+// Linking a job twice is harmless. v needs the access JobThread needs (see
+// mayLinkJob): linking shows the thread to the job's assignees and the
+// job's assignees to the thread, so nobody links a job they could not open.
 func (s *Service) LinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) error {
 	return s.setJobLink(ctx, v, id, job, true)
 }
@@ -191,6 +198,9 @@ func (s *Service) setJobLink(ctx context.Context, v Viewer, id ThreadID, job Job
 		case has == linked:
 			return nil
 		case linked:
+			if err := s.mayLinkJob(ctx, tx, v, job); err != nil {
+				return err
+			}
 			return tx.LinkJob(ctx, v.Tenant, id, job)
 		default:
 			return tx.UnlinkJob(ctx, v.Tenant, id, job)
@@ -258,14 +268,8 @@ func (s *Service) JobThread(ctx context.Context, v Viewer, job JobID) (Thread, e
 	}
 	var id ThreadID
 	err = s.store.Tx(ctx, func(tx Store) error {
-		if !s.policy.Scope(v).AllCustomer {
-			assignees, err := tx.Assignees(ctx, v.Tenant, job)
-			if err != nil {
-				return err
-			}
-			if !slices.Contains(assignees, v.Staff) {
-				return errForbidden("job")
-			}
+		if err := s.mayWorkOnJob(ctx, tx, v, job); err != nil {
+			return err
 		}
 		num, err := s.defaultNumber(ctx, tx, v.Tenant, ChannelSMS)
 		if err != nil {
@@ -292,4 +296,34 @@ func (s *Service) JobThread(ctx context.Context, v Viewer, job JobID) (Thread, e
 		return Thread{}, err
 	}
 	return s.Thread(ctx, v, id)
+}
+
+// mayLinkJob checks that v may link job to a thread (StartInternal with a
+// job, LinkJob): the job must be one the host's Jobs knows (ErrNotFound
+// otherwise; a Service without Jobs knows jobs only by their assignments)
+// and v must have the access JobThread needs (mayWorkOnJob).
+func (s *Service) mayLinkJob(ctx context.Context, st Store, v Viewer, job JobID) error {
+	if s.jobs != nil {
+		if _, err := s.jobs.Job(ctx, v.Tenant, job); err != nil {
+			return err
+		}
+	}
+	return s.mayWorkOnJob(ctx, st, v, job)
+}
+
+// mayWorkOnJob checks that v may act on a job of their business: staff who
+// see every customer thread (dispatchers, admins) may act on any job,
+// others only on the jobs they are assigned to (ErrForbidden).
+func (s *Service) mayWorkOnJob(ctx context.Context, st Store, v Viewer, job JobID) error {
+	if s.policy.Scope(v).AllCustomer {
+		return nil
+	}
+	assignees, err := st.Assignees(ctx, v.Tenant, job)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(assignees, v.Staff) {
+		return errForbidden("job")
+	}
+	return nil
 }

@@ -104,3 +104,33 @@ func earliest(have, at time.Time) time.Time {
 	}
 	return have
 }
+
+// Check reports whether u may be applied to m, the message it names: a
+// delivery report is about an outbound message, and one that names the
+// provider's id (and channel) must carry the ones m was sent with. A report
+// that fails the check is a *StatusRefusedError, and applies nothing. A
+// provider id m does not have yet is the first receipt, and applies.
+func (u StatusUpdate) Check(m Message) error {
+	switch {
+	case m.Direction != DirectionOutbound:
+		return &StatusRefusedError{Message: m.ID, Reason: "delivery reports apply to outbound messages only"}
+	case u.Channel != "" && u.Channel != m.Channel:
+		return &StatusRefusedError{Message: m.ID, Reason: "the report's channel is not the message's"}
+	case u.ProviderID != "" && m.ProviderID != "" && u.ProviderID != m.ProviderID:
+		return &StatusRefusedError{Message: m.ID, Reason: "the report's provider id is not the message's"}
+	}
+	return nil
+}
+
+// StatusRefusedError is a delivery report that does not apply to the
+// message it names (see StatusUpdate.Check). It is ErrConflict: the report
+// contradicts what is stored, and nothing was changed.
+type StatusRefusedError struct {
+	Message MessageID
+	Reason  string
+}
+
+func (e *StatusRefusedError) Error() string {
+	return "conversations: status report refused: " + e.Reason
+}
+func (e *StatusRefusedError) Unwrap() error { return ErrConflict }

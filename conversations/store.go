@@ -83,6 +83,11 @@ type ThreadStore interface {
 	// (LastMessageAt, then ID, both descending), non-archived only, with the
 	// scope's staff member's Unread per row. The cursor is opaque.
 	Inbox(ctx context.Context, scope Scope, q InboxQuery) (InboxPage, error)
+	// VisibleThreads returns those of ids the scope allows now (archived
+	// or not), sorted, without repeats; unknown ids and other tenants' are
+	// left out. Scope.Allows is the rule, as for VisibleHistory; it answers
+	// a set of threads at once (an event stream's page).
+	VisibleThreads(ctx context.Context, scope Scope, ids []ThreadID) ([]ThreadID, error)
 	SetArchived(ctx context.Context, tenant TenantID, id ThreadID, archived bool) error
 	AddParticipants(ctx context.Context, tenant TenantID, id ThreadID, staff ...StaffID) error
 	RemoveParticipant(ctx context.Context, tenant TenantID, id ThreadID, staff StaffID) error
@@ -154,7 +159,8 @@ type MessageStore interface {
 	// ApplyStatus applies u to the message it names (u.Message, or else
 	// u.Channel + u.ProviderID) with Merge, atomically against concurrent
 	// updates of the same message, and returns the result and whether
-	// anything changed.
+	// anything changed. A report u.Check refuses for the message changes
+	// nothing and is that error (a *StatusRefusedError, ErrConflict).
 	ApplyStatus(ctx context.Context, u StatusUpdate) (Message, bool, error)
 }
 

@@ -428,7 +428,9 @@ func pageLimit(op string, limit int) (int, error) {
 // message row is locked while it is read, merged and written (FOR UPDATE on
 // PostgreSQL; SQLite's immediate transaction already excludes other writers),
 // so concurrent reports for one message never lose each other's changes. A
-// report that changes nothing writes nothing.
+// report that changes nothing writes nothing; one that does not apply to the
+// message (StatusUpdate.Check: an inbound message, another provider id)
+// writes nothing and is a *conversations.StatusRefusedError.
 func (s *DB) ApplyStatus(ctx context.Context, u conversations.StatusUpdate) (conversations.Message, bool, error) {
 	const op = "apply status"
 	switch {
@@ -464,6 +466,9 @@ WHERE m.tenant_id = ? AND m.channel = ? AND m.provider_id = ? AND m.provider_id 
 		m, err := scanMessage(row, u.Tenant)
 		if err != nil {
 			return dbErr(op, err)
+		}
+		if err := u.Check(m); err != nil {
+			return err
 		}
 		out, changed = conversations.Merge(m, u)
 		if !changed {

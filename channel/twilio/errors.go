@@ -44,7 +44,7 @@ var reasons = map[int]string{
 	21408: "sending to this country is not enabled for the Twilio account",
 	21602: "the message is empty",
 	21606: "the business number cannot send this message (not an SMS-capable Twilio number of this account)",
-	21610: "the customer has opted out of texts from this number (they replied STOP); they can text START to opt back in",
+	21610: "the carrier reports this number opted out of texts from this business number; the customer can text START to opt back in",
 	21612: "Twilio cannot route from this business number to the customer's number",
 	21614: "the customer's number cannot receive text messages (it is not a mobile number)",
 	21617: "the message is longer than 1600 characters",

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/notify"
 )
 
 // Log is where a Hub keeps notifications for replay. *store.DB implements
@@ -53,6 +56,13 @@ type Config struct {
 	// one instance only. Several instances on one PostgreSQL database use
 	// pgbus.
 	Bus Bus
+	// Visibility decides, as events leave the hub, whether their recipient
+	// may still see the thread they name (*conversations.ThreadAccess). An
+	// event the recipient no longer may see is not shown: its id still
+	// reaches the client, alone (see ServeHTTP), so the client's position
+	// moves past it. Nil shows every logged event: only for hosts whose
+	// staff never lose access to a thread.
+	Visibility notify.Visibility
 }
 
 // Hub is the in-app realtime channel. As a conversations.Notifier it logs
@@ -61,6 +71,7 @@ type Config struct {
 // Server-Sent Events. Safe for concurrent use.
 type Hub struct {
 	log   Log
+	vis   notify.Visibility
 	bus   Bus
 	auth  func(*http.Request) (conversations.Viewer, error)
 	o     options
@@ -188,7 +199,17 @@ func (h *Hub) trimLocked(g *group) {
 type frame struct {
 	id string
 	b  []byte
+	// thread is the thread the event names, when only those who may see it
+	// may be shown it. withheld says the recipient may not see it (b is
+	// then nil); revoked, that a later check found the recipient no longer
+	// may (see recheck). A withheld or revoked event's id is written alone.
+	thread   conversations.ThreadID
+	withheld bool
+	revoked  atomic.Bool
 }
+
+// shown reports whether f's event may be written, rather than its id alone.
+func (f *frame) shown() bool { return !f.withheld && !f.revoked.Load() }
 
 // New returns a Hub. Close it to end its streams and background work.
 func New(cfg Config, opts ...Option) (*Hub, error) {
@@ -208,7 +229,7 @@ func New(cfg Config, opts ...Option) (*Hub, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{
-		log: cfg.Log, bus: bus, auth: cfg.Authenticate, o: o,
+		log: cfg.Log, vis: cfg.Visibility, bus: bus, auth: cfg.Authenticate, o: o,
 		ctx: ctx, cancel: cancel, closing: make(chan struct{}),
 		sem: make(chan struct{}, o.fetchParallel), groups: map[recipient]*group{},
 	}
@@ -332,7 +353,10 @@ func (h *Hub) fetch(g *group) {
 		cursor := g.cursor
 		g.pending = false
 		h.mu.Unlock()
-		frames, next, n, err := h.read(g.who, cursor)
+		frames, next, n, revoking, err := h.read(g.who, cursor)
+		if err == nil && revoking {
+			err = h.recheck(g)
+		}
 		<-h.sem
 
 		h.mu.Lock()
@@ -362,31 +386,94 @@ func (h *Hub) fetch(g *group) {
 }
 
 // read returns the frames of who's notifications after cursor, the new
-// cursor, and how many notifications it read. When the Log cannot continue
-// from cursor (this instance missed signals for longer than the Log keeps
-// notifications) the frames are one resync event.
-func (h *Hub) read(who recipient, cursor string) ([]*frame, string, int, error) {
+// cursor, how many notifications it read, and whether one of them may have
+// been a revocation (a badge event: the Service sends one to every staff
+// member whose access changed). When the Log cannot continue from cursor
+// (this instance missed signals for longer than the Log keeps
+// notifications) the frames are one resync event. An event who may no
+// longer see is a frame of its id alone.
+func (h *Hub) read(who recipient, cursor string) ([]*frame, string, int, bool, error) {
 	ns, err := h.log.NotificationsSince(h.ctx, who.tenant, who.staff, cursor, h.livePage())
 	if errors.Is(err, conversations.ErrNotFound) {
 		latest, err := h.log.LatestNotificationID(h.ctx, who.tenant, who.staff)
 		if err != nil {
-			return nil, "", 0, err
+			return nil, "", 0, false, err
 		}
-		return []*frame{resyncFrame(latest, "gap")}, latest, 0, nil
+		// What was missed may have been a revocation.
+		return []*frame{resyncFrame(latest, "gap")}, latest, 0, true, nil
 	}
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, false, err
+	}
+	frames, err := h.frames(h.ctx, ns)
+	if err != nil {
+		return nil, "", 0, false, err
+	}
+	revoking := false
+	for _, n := range ns {
+		cursor = n.ID
+		revoking = revoking || n.Type == conversations.EventBadge
+	}
+	return frames, cursor, len(ns), revoking, nil
+}
+
+// frames encodes one recipient's notifications, checking once, for all of
+// them, which the recipient may still see.
+func (h *Hub) frames(ctx context.Context, ns []conversations.Notification) ([]*frame, error) {
+	show, err := notify.Visible(ctx, h.vis, ns)
+	if err != nil {
+		return nil, fmt.Errorf("inapp: visibility: %w", err)
 	}
 	frames := make([]*frame, 0, len(ns))
-	for _, n := range ns {
+	for i, n := range ns {
+		if !show[i] {
+			frames = append(frames, &frame{id: n.ID, withheld: true})
+			continue
+		}
 		f, err := eventFrame(n)
 		if err != nil {
-			return nil, "", 0, err
+			return nil, err
+		}
+		if h.vis != nil && conversations.NamesThread(n) {
+			f.thread = n.Thread
 		}
 		frames = append(frames, f)
-		cursor = n.ID
 	}
-	return frames, cursor, len(ns), nil
+	return frames, nil
+}
+
+// recheck asks again whether g's recipient may see the threads of the
+// frames still waiting in its ring for some connection, and marks revoked
+// those it may no longer see. fetch calls it when it read what may be a
+// revocation, before handing over what it read: events read before the
+// revocation and not yet written then obey it too.
+func (h *Hub) recheck(g *group) error {
+	h.mu.Lock()
+	var waiting []*frame
+	size := uint64(h.o.buffer)
+	for n := g.tail; n < g.head && g.ring != nil; n++ {
+		if f := g.ring[n%size]; f != nil && f.thread != "" && f.shown() {
+			waiting = append(waiting, f)
+		}
+	}
+	h.mu.Unlock()
+	if len(waiting) == 0 {
+		return nil
+	}
+	threads := make([]conversations.ThreadID, len(waiting))
+	for i, f := range waiting {
+		threads[i] = f.thread
+	}
+	ok, err := h.vis.VisibleThreads(h.ctx, g.who.tenant, g.who.staff, threads)
+	if err != nil {
+		return fmt.Errorf("inapp: visibility: %w", err)
+	}
+	for _, f := range waiting {
+		if !slices.Contains(ok, f.thread) {
+			f.revoked.Store(true)
+		}
+	}
+	return nil
 }
 
 // join registers a new connection for who. The first connection of a

@@ -45,6 +45,18 @@ const maxLastEventIDBytes = 256
 //	event: message
 //	data: {"id":"0000000000000042","type":"message","thread":"...","message":{...},"badge":3,...}
 //
+// An event that names a thread the viewer may no longer see (access was
+// revoked after it was logged) is not shown: in its place the stream sends
+// its id alone,
+//
+//	id: 0000000000000043
+//
+// which, by the SSE rules, moves the client's Last-Event-ID and dispatches
+// nothing (EventSource fires no event for it). Ids thus stay gapless for the
+// client, and a reconnect does not ask for the withheld event again. Where
+// a shown event follows in the same write, the withheld id is left out, as
+// the later id moves the client past it anyway.
+//
 // A new stream begins with a ready event whose id is the viewer's newest
 // notification. A client that reconnects with Last-Event-ID gets exactly the
 // events it missed, then ready; if it missed more than the replay window
@@ -137,7 +149,10 @@ type stream struct {
 	log  *slog.Logger
 	g    *group
 	c    *conn
-	last string // the id of the newest event written
+	last string // the id of the newest event written (or withheld)
+	// withheld is the id of the newest withheld event when no event was
+	// written after it: the client has yet to be told of it.
+	withheld string
 }
 
 // replay writes what the client missed after its Last-Event-ID, oldest
@@ -167,19 +182,20 @@ func (s *stream) replay(ctx context.Context, v conversations.Viewer, after strin
 		if replayed+len(ns) > h.o.maxReplay {
 			return s.resync(ctx, v, "too_many")
 		}
-		for _, n := range ns {
-			f, err := eventFrame(n)
-			if err != nil {
-				return err
-			}
-			if err := s.writeFrame(f); err != nil {
-				return err
-			}
+		frames, err := h.frames(ctx, ns)
+		if err != nil {
+			return err
+		}
+		if err := s.writeBatch(frames, false); err != nil {
+			return err
 		}
 		replayed += len(ns)
 		if len(ns) < fetchPage {
 			break
 		}
+	}
+	if err := s.writeWithheld(); err != nil {
+		return err
 	}
 	return s.writeFrame(markerFrame(EventReady, s.last, false, Marker{LastID: s.last, Replayed: replayed}))
 }
@@ -225,20 +241,57 @@ func (s *stream) loop(ctx context.Context) {
 // writeLive writes frames with one flush. Live events overlap the replay
 // (they were read for the group while this stream caught up): ids say which
 // are new.
-func (s *stream) writeLive(frames []*frame) error {
+func (s *stream) writeLive(frames []*frame) error { return s.writeBatch(frames, true) }
+
+// writeBatch writes frames with one flush, within the write timeout; settle
+// says whether to write a trailing withheld id now (live) or leave it to
+// what follows (a replay page: the next page, or the replay's end).
+func (s *stream) writeBatch(frames []*frame, settle bool) error {
 	if err := s.rc.SetWriteDeadline(time.Now().Add(s.h.o.writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
+	if err := s.writeEvents(frames); err != nil {
+		return err
+	}
+	if settle {
+		if err := s.writeWithheld(); err != nil {
+			return err
+		}
+	}
+	return s.rc.Flush()
+}
+
+// writeEvents writes the frames newer than the client's position, without
+// flushing. Of a withheld event only the id is due, and only when nothing
+// newer is written after it: it is kept in s.withheld until then (see
+// writeWithheld), since the next id moves the client past it anyway.
+func (s *stream) writeEvents(frames []*frame) error {
 	for _, f := range frames {
 		if f.id <= s.last {
+			continue
+		}
+		s.last = f.id
+		if !f.shown() {
+			s.withheld = f.id
 			continue
 		}
 		if _, err := s.w.Write(f.b); err != nil {
 			return err
 		}
-		s.last = f.id
+		s.withheld = ""
 	}
-	return s.rc.Flush()
+	return nil
+}
+
+// writeWithheld writes the id of the newest withheld event, when nothing
+// newer was written after it, so the client's position moves past it.
+func (s *stream) writeWithheld() error {
+	if s.withheld == "" {
+		return nil
+	}
+	_, err := s.w.Write([]byte("id: " + s.withheld + "\n\n"))
+	s.withheld = ""
+	return err
 }
 
 func (s *stream) writeFrame(f *frame) error {

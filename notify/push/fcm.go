@@ -52,7 +52,8 @@ type FCM struct {
 var _ conversations.Notifier = (*FCM)(nil)
 
 // NewFCM returns an FCM Notifier. Options: WithHTTPClient, WithLogger,
-// WithClock, WithRetries, WithBackoff, WithMaxRetryAfter, WithRenderer.
+// WithClock, WithRetries, WithBackoff, WithMaxRetryAfter, WithRenderer,
+// WithVisibility.
 func NewFCM(cfg FCMConfig, opts ...Option) (*FCM, error) {
 	if cfg.Devices == nil {
 		return nil, fmt.Errorf("push: fcm: %w", conversations.Invalid("config.devices", "required (*store.DB is one)"))
@@ -106,6 +107,9 @@ func (f *FCM) Notify(ctx context.Context, n conversations.Notification) error {
 	if !ok {
 		return nil
 	}
+	if ok, err := f.o.stillVisible(ctx, n); err != nil || !ok {
+		return f.withdrawn(ctx, n, err)
+	}
 	tokens, err := f.devices.DeviceTokens(ctx, n.Tenant, n.Recipient)
 	if err != nil {
 		return fmt.Errorf("push: fcm: devices: %w", err)
@@ -134,6 +138,11 @@ func (f *FCM) sendOne(ctx context.Context, n conversations.Notification, p Push,
 	}
 	reauthed := false
 	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			if ok, err := f.o.stillVisible(ctx, n); err != nil || !ok {
+				return f.withdrawn(ctx, n, err)
+			}
+		}
 		perr := f.post(ctx, body)
 		if perr == nil {
 			return nil
@@ -161,6 +170,17 @@ func (f *FCM) sendOne(ctx context.Context, n conversations.Notification, p Push,
 			return fmt.Errorf("push: fcm: device %s: %w", tokenHint(token), errors.Join(err, perr))
 		}
 	}
+}
+
+// withdrawn ends a push whose recipient may no longer see its thread (err
+// nil), or for which that could not be asked.
+func (f *FCM) withdrawn(ctx context.Context, n conversations.Notification, err error) error {
+	if err != nil {
+		return fmt.Errorf("push: fcm: visibility: %w", err)
+	}
+	f.o.log.LogAttrs(ctx, slog.LevelDebug, "push: fcm: dropped: the recipient may no longer see the thread",
+		slog.String("tenant", string(n.Tenant)), slog.String("staff", string(n.Recipient)))
+	return nil
 }
 
 // codeBadToken marks an INVALID_ARGUMENT that FCM blamed on the token (and

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/notify"
 )
 
 // Devices is where FCM finds a staff member's push tokens and forgets the
@@ -41,6 +42,7 @@ type options struct {
 	maxBackoff    time.Duration
 	maxRetryAfter time.Duration
 	render        Renderer
+	vis           notify.Visibility
 }
 
 func buildOptions(opts []Option) options {
@@ -129,6 +131,26 @@ func WithRenderer(r Renderer) Option {
 			o.render = r
 		}
 	}
+}
+
+// WithVisibility makes every push, before each attempt (the first and each
+// retry), ask whether its recipient may still see the thread it names
+// (*conversations.ThreadAccess): a push for a thread the recipient was
+// unassigned from, removed from or whose job was unlinked meanwhile is
+// dropped, not sent. Badge pushes always go. Without it, a push goes as the
+// Service chose it.
+func WithVisibility(v notify.Visibility) Option {
+	return func(o *options) { o.vis = v }
+}
+
+// stillVisible reports whether n may still be pushed (WithVisibility).
+// When it cannot tell, the push is not sent: the error says why.
+func (o options) stillVisible(ctx context.Context, n conversations.Notification) (bool, error) {
+	show, err := notify.Visible(ctx, o.vis, []conversations.Notification{n})
+	if err != nil {
+		return false, err
+	}
+	return show[0], nil
 }
 
 // wait returns how long to wait before retry number attempt (from 1), and

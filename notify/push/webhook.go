@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -69,7 +70,7 @@ var _ conversations.Notifier = (*Webhook)(nil)
 
 // NewWebhook returns a Webhook Notifier. Options: WithHTTPClient,
 // WithLogger, WithClock, WithRetries, WithBackoff, WithMaxRetryAfter,
-// WithRenderer.
+// WithRenderer, WithVisibility.
 func NewWebhook(cfg WebhookConfig, opts ...Option) (*Webhook, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -98,6 +99,13 @@ func (wh *Webhook) Notify(ctx context.Context, n conversations.Notification) err
 	}
 	delivery := conversations.NewID[string]()
 	for attempt := 1; ; attempt++ {
+		if ok, err := wh.o.stillVisible(ctx, n); err != nil {
+			return fmt.Errorf("push: webhook: visibility: %w", err)
+		} else if !ok {
+			wh.o.log.LogAttrs(ctx, slog.LevelDebug, "push: webhook: dropped: the recipient may no longer see the thread",
+				slog.String("tenant", string(n.Tenant)), slog.String("staff", string(n.Recipient)))
+			return nil
+		}
 		perr := wh.post(ctx, body, delivery)
 		if perr == nil {
 			return nil
