@@ -219,6 +219,7 @@ func TestDeliverRechecksTheSender(t *testing.T) {
 		ctx := context.Background()
 		w := newSendWorld(t, db)
 		in := w.inbound(t, "+15005550999", "hi", "SM1")
+		w.putJob(t, "job-1")
 		require.NoError(t, w.svc.LinkJob(ctx, w.disp, in.Thread, "job-1"))
 		require.NoError(t, w.svc.Assign(ctx, w.tenant, "job-1", w.tech1.Staff))
 		m, err := w.svc.SendSMS(ctx, w.tech1, conversations.SendSMS{Thread: in.Thread, Body: "On my way"})

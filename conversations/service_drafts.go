@@ -1,6 +1,9 @@
 package conversations
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // SaveDraft creates (d.ID empty) or updates one of v's drafts. A draft is
 // for an existing thread v may see (d.Thread) or for a new customer number
@@ -58,7 +61,9 @@ func (s *Service) SaveDraft(ctx context.Context, v Viewer, d Draft) (Draft, erro
 	return out, err
 }
 
-// Draft returns one of v's drafts.
+// Draft returns one of v's drafts. A draft on a thread v may no longer see
+// (unassigned, removed, the job unlinked) is ErrForbidden, like the thread:
+// v may still delete it.
 func (s *Service) Draft(ctx context.Context, v Viewer, id DraftID) (Draft, error) {
 	if err := v.Validate(); err != nil {
 		return Draft{}, err
@@ -66,15 +71,42 @@ func (s *Service) Draft(ctx context.Context, v Viewer, id DraftID) (Draft, error
 	if id == "" {
 		return Draft{}, Invalid("draft", "empty id")
 	}
-	return s.store.GetDraft(ctx, v.Tenant, v.Staff, id)
+	d, err := s.store.GetDraft(ctx, v.Tenant, v.Staff, id)
+	if err != nil || d.Thread == "" {
+		return d, err
+	}
+	if _, err := s.visibleThread(ctx, s.store, v, d.Thread); err != nil {
+		return Draft{}, err
+	}
+	return d, nil
 }
 
-// Drafts returns v's drafts, most recently updated first.
+// Drafts returns v's drafts, most recently updated first, leaving out those
+// on threads v may no longer see (see Draft).
 func (s *Service) Drafts(ctx context.Context, v Viewer) ([]Draft, error) {
 	if err := v.Validate(); err != nil {
 		return nil, err
 	}
-	return s.store.ListDrafts(ctx, v.Tenant, v.Staff)
+	ds, err := s.store.ListDrafts(ctx, v.Tenant, v.Staff)
+	if err != nil {
+		return nil, err
+	}
+	var threads []ThreadID
+	for _, d := range ds {
+		if d.Thread != "" {
+			threads = append(threads, d.Thread)
+		}
+	}
+	if len(threads) == 0 {
+		return ds, nil
+	}
+	visible, err := s.store.VisibleThreads(ctx, s.policy.Scope(v), threads)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(ds, func(d Draft) bool {
+		return d.Thread != "" && !slices.Contains(visible, d.Thread)
+	}), nil
 }
 
 // DeleteDraft deletes one of v's drafts.

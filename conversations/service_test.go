@@ -158,6 +158,7 @@ func TestReceiveFilesOnceAndFollowsAssignments(t *testing.T) {
 			assert.EqualValues(t, 1, n.Badge, "each notification carries its recipient's badge")
 		}
 
+		w.putJob(t, "job-1")
 		require.NoError(t, w.svc.LinkJob(ctx, w.disp, m.Thread, "job-1"))
 		require.NoError(t, w.svc.Assign(ctx, w.tenant, "job-1", w.tech1.Staff))
 		notes = w.notes.take()

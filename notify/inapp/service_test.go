@@ -137,6 +137,9 @@ func TestStreamedBadgeFollowsTheInbox(t *testing.T) {
 
 		// Tom is assigned to both customers' jobs: he watches both threads
 		// now, and the dispatcher hears of them no more.
+		for _, job := range []conversations.JobID{"job-1", "job-2"} {
+			require.NoError(t, db.PutJob(ctx, conversations.JobContext{Tenant: w.tenant, ID: job}))
+		}
 		require.NoError(t, w.svc.LinkJob(ctx, w.disp, t1, "job-1"))
 		require.NoError(t, w.svc.LinkJob(ctx, w.disp, t2, "job-2"))
 		require.NoError(t, w.svc.Assign(ctx, w.tenant, "job-1", w.tom.Staff))

@@ -503,6 +503,7 @@ func (d *differential) check(when string) {
 			for _, mt := range m.threads {
 				d.compareHistory(m, sc, mt, 2, fmt.Sprintf("%s: %s %s", when, st.Role, st.ID))
 			}
+			d.compareVisible(m, sc, fmt.Sprintf("%s: %s %s", when, st.Role, st.ID))
 			if i < 2 {
 				for _, x := range extraScopes(m.id, st.ID) {
 					label := fmt.Sprintf("%s: scope %+v", when, x)
@@ -512,6 +513,7 @@ func (d *differential) check(when string) {
 					for _, mt := range m.threads {
 						d.compareHistory(m, x, mt, 0, label)
 					}
+					d.compareVisible(m, x, label)
 				}
 			}
 		}
@@ -528,6 +530,31 @@ func (d *differential) check(when string) {
 				}
 			}
 		}
+	}
+}
+
+// compareVisible asks VisibleThreads about every thread of every business
+// (and an unknown id), each twice: exactly m's threads sc.Allows, archived or
+// not, sorted, once each.
+func (d *differential) compareVisible(m *mTenant, sc conversations.Scope, label string) {
+	ids := []conversations.ThreadID{"no-such-thread"}
+	var want []conversations.ThreadID
+	for _, other := range d.tenants {
+		for _, mt := range other.threads {
+			ids = append(ids, mt.th.ID, mt.th.ID)
+			if other == m && sc.Allows(m.full(mt)) {
+				want = append(want, mt.th.ID)
+			}
+		}
+	}
+	slices.Sort(want)
+	got, err := d.s.VisibleThreads(d.ctx, sc, ids)
+	if err != nil {
+		d.t.Errorf("%s: VisibleThreads: %v", label, err)
+		return
+	}
+	if !slices.Equal(got, want) {
+		d.t.Errorf("%s: VisibleThreads must return exactly the threads Scope.Allows, sorted:\n got %v\nwant %v", label, got, want)
 	}
 }
 

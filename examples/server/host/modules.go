@@ -78,6 +78,7 @@ func Core(cfg Config) fx.Option {
 			openStore,
 			newOutbox,
 			newBus,
+			newThreadAccess,
 			newHub,
 			fx.Annotate(func(h *inapp.Hub) conversations.Notifier { return h }, fx.ResultTags(groupNotifiers)),
 			fx.Annotate(newNotifier, fx.ParamTags(groupNotifiers)),
@@ -212,12 +213,19 @@ func newBus(lc fx.Lifecycle, db *store.DB, log *slog.Logger) (inapp.Bus, error) 
 	return bus, nil
 }
 
+// newThreadAccess tells the notifiers, as an event leaves, whether its
+// recipient may still see its thread, by the Service's rule.
+func newThreadAccess(db *store.DB) (*conversations.ThreadAccess, error) {
+	return conversations.NewThreadAccess(db, policy.Default())
+}
+
 // newHub is the in-app event stream, authenticated like the API.
-func newHub(lc fx.Lifecycle, db *store.DB, bus inapp.Bus, auth Authenticator, log *slog.Logger) (*inapp.Hub, error) {
+func newHub(lc fx.Lifecycle, db *store.DB, bus inapp.Bus, access *conversations.ThreadAccess, auth Authenticator, log *slog.Logger) (*inapp.Hub, error) {
 	hub, err := inapp.New(inapp.Config{
 		Log:          db,
 		Authenticate: func(r *http.Request) (conversations.Viewer, error) { return viewerOf(auth, r) },
 		Bus:          bus,
+		Visibility:   access,
 	}, inapp.WithLogger(log))
 	if err != nil {
 		return nil, err
@@ -302,16 +310,18 @@ func newSendGridRoutes(cfg Config, svc *conversations.Service, log *slog.Logger)
 	return []Route{{"POST " + SendGridEventsPath, wh}}, nil
 }
 
-func newFCM(cfg Config, db *store.DB, log *slog.Logger) (*push.FCM, error) {
+func newFCM(cfg Config, db *store.DB, access *conversations.ThreadAccess, log *slog.Logger) (*push.FCM, error) {
 	creds, err := os.ReadFile(cfg.Push.FCMCredentials)
 	if err != nil {
 		return nil, &ConfigError{"FIELDTALK_FCM_CREDENTIALS", err.Error()}
 	}
-	return push.NewFCM(push.FCMConfig{Credentials: creds, Devices: db, BaseURL: cfg.Push.FCMBaseURL}, push.WithLogger(log))
+	return push.NewFCM(push.FCMConfig{Credentials: creds, Devices: db, BaseURL: cfg.Push.FCMBaseURL},
+		push.WithLogger(log), push.WithVisibility(access))
 }
 
-func newPushWebhook(cfg Config, log *slog.Logger) (*push.Webhook, error) {
-	return push.NewWebhook(push.WebhookConfig{URL: cfg.Push.WebhookURL, Secret: []byte(cfg.Push.WebhookSecret)}, push.WithLogger(log))
+func newPushWebhook(cfg Config, access *conversations.ThreadAccess, log *slog.Logger) (*push.Webhook, error) {
+	return push.NewWebhook(push.WebhookConfig{URL: cfg.Push.WebhookURL, Secret: []byte(cfg.Push.WebhookSecret)},
+		push.WithLogger(log), push.WithVisibility(access))
 }
 
 func newModel(cfg llm.Config, log *slog.Logger) (*llm.Suggester, error) {
