@@ -134,12 +134,13 @@ func (s *Service) requireStaff(ctx context.Context, st Store, tenant TenantID, i
 	return nil
 }
 
-// AddParticipants adds staff of v's business to a thread v may see.
+// AddParticipants adds staff of v's business to a thread v may see. Each
+// is told their new badge.
 func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, staff ...StaffID) error {
 	if len(staff) == 0 {
 		return Invalid("staff", "none given")
 	}
-	return s.store.Tx(ctx, func(tx Store) error {
+	err := s.store.Tx(ctx, func(tx Store) error {
 		if _, err := s.visibleThread(ctx, tx, v, id); err != nil {
 			return err
 		}
@@ -148,15 +149,21 @@ func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, st
 		}
 		return tx.AddParticipants(ctx, v.Tenant, id, staff...)
 	})
+	if err == nil {
+		s.notifyBadges(ctx, v.Tenant, "", staff)
+	}
+	return err
 }
 
 // RemoveParticipant removes a staff member from a thread v may see. An
-// internal thread keeps at least one participant.
+// internal thread keeps at least one participant. The one removed is told
+// their new badge (and their devices stop hearing of the thread at once:
+// see ThreadAccess).
 func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, staff StaffID) error {
 	if staff == "" {
 		return Invalid("staff", "empty")
 	}
-	return s.store.Tx(ctx, func(tx Store) error {
+	err := s.store.Tx(ctx, func(tx Store) error {
 		t, err := s.visibleThread(ctx, tx, v, id)
 		if err != nil {
 			return err
@@ -169,6 +176,10 @@ func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, 
 		}
 		return tx.RemoveParticipant(ctx, v.Tenant, id, staff)
 	})
+	if err == nil {
+		s.notifyBadges(ctx, v.Tenant, "", []StaffID{staff})
+	}
+	return err
 }
 
 // LinkJob links a job to a thread v may see: the job's assignees then see
@@ -185,27 +196,39 @@ func (s *Service) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobI
 	return s.setJobLink(ctx, v, id, job, false)
 }
 
+// setJobLink links or unlinks job; the job's assignees, who gain or lose
+// the thread, are told their new badge.
 func (s *Service) setJobLink(ctx context.Context, v Viewer, id ThreadID, job JobID, linked bool) error {
 	if job == "" {
 		return Invalid("job", "empty")
 	}
-	return s.store.Tx(ctx, func(tx Store) error {
+	var assignees []StaffID
+	err := s.store.Tx(ctx, func(tx Store) error {
 		t, err := s.visibleThread(ctx, tx, v, id)
 		if err != nil {
 			return err
 		}
-		switch has := slices.Contains(t.Jobs, job); {
-		case has == linked:
+		if slices.Contains(t.Jobs, job) == linked {
 			return nil
-		case linked:
+		}
+		if linked {
 			if err := s.mayLinkJob(ctx, tx, v, job); err != nil {
 				return err
 			}
-			return tx.LinkJob(ctx, v.Tenant, id, job)
-		default:
-			return tx.UnlinkJob(ctx, v.Tenant, id, job)
+			err = tx.LinkJob(ctx, v.Tenant, id, job)
+		} else {
+			err = tx.UnlinkJob(ctx, v.Tenant, id, job)
 		}
+		if err != nil {
+			return err
+		}
+		assignees, err = tx.Assignees(ctx, v.Tenant, job)
+		return err
 	})
+	if err == nil {
+		s.notifyBadges(ctx, v.Tenant, "", assignees)
+	}
+	return err
 }
 
 // Archive hides a thread from inboxes and badges. Its messages are kept; a
