@@ -6,11 +6,13 @@
 //
 // # Wiring
 //
+//	access, err := conversations.NewThreadAccess(db, policy.Default())
 //	hub, err := inapp.New(inapp.Config{
 //		Log: db, // *store.DB
 //		Authenticate: func(r *http.Request) (conversations.Viewer, error) {
 //			return myAuth.Viewer(r) // the host's own check; an error is 401
 //		},
+//		Visibility: access, // revoked access holds on replay and live
 //	})
 //	mux.Handle("GET /conversations/stream", hub)
 //	srv.RegisterOnShutdown(func() { hub.Close() })
@@ -25,6 +27,17 @@
 // (WithReplayWindow, 24 h by default) or sends an id the server does not
 // know, it gets a resync event instead and reloads its inbox. The Hub prunes
 // what is older than the window when the Log can prune.
+//
+// # Revoked access
+//
+// A notification was logged for someone who could see its thread then. With
+// a Visibility, every event that names a thread is checked again as it
+// leaves: a replay asks once per page, a live read once per read for the
+// staff member, and events waiting for a slow connection are asked again
+// when a badge event (which the Service sends whoever's access changed)
+// follows them. An event its recipient may no longer see is withheld: its id
+// is sent alone, which moves the client's Last-Event-ID and fires no event,
+// so the client never asks for it again. Badge events are never withheld.
 //
 // # Many instances
 //
