@@ -80,7 +80,13 @@ ORDER BY md5(t.id) LIMIT 20`, string(v.Tenant), string(v.Staff))
 		return row{}, errors.New("sse: no technician with an assigned thread")
 	}
 
-	hub, err := inapp.New(inapp.Config{Log: e.db, Authenticate: benchAuth})
+	// As the example server does: each event is checked against revocations
+	// as it leaves.
+	access, err := conversations.NewThreadAccess(e.db, policy.Default())
+	if err != nil {
+		return row{}, err
+	}
+	hub, err := inapp.New(inapp.Config{Log: e.db, Authenticate: benchAuth, Visibility: access})
 	if err != nil {
 		return row{}, err
 	}

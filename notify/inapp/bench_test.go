@@ -44,14 +44,25 @@ const (
 // stream, through the real Service, store and Hub, on loopback:
 //
 //	go test ./notify/inapp -run '^$' -bench InboundToStream -benchtime 300x
+//
+// The "checked" runs give the Hub a Visibility, so every event is checked
+// against revocations as it leaves (one check per read of the Log).
 func BenchmarkInboundToStream(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) { benchInboundToStream(b, testdb.SQLite(b)) })
-	b.Run("postgres", func(b *testing.B) { benchInboundToStream(b, testdb.Postgres(b)) })
+	b.Run("sqlite", func(b *testing.B) { benchInboundToStream(b, testdb.SQLite(b), false) })
+	b.Run("sqlite-checked", func(b *testing.B) { benchInboundToStream(b, testdb.SQLite(b), true) })
+	b.Run("postgres", func(b *testing.B) { benchInboundToStream(b, testdb.Postgres(b), false) })
+	b.Run("postgres-checked", func(b *testing.B) { benchInboundToStream(b, testdb.Postgres(b), true) })
 }
 
-func benchInboundToStream(b *testing.B, db *store.DB) {
+func benchInboundToStream(b *testing.B, db *store.DB, checked bool) {
 	ctx := context.Background()
-	hub, err := inapp.New(inapp.Config{Log: db, Authenticate: authenticate})
+	cfg := inapp.Config{Log: db, Authenticate: authenticate}
+	if checked {
+		access, err := conversations.NewThreadAccess(db, policy.Default())
+		require.NoError(b, err)
+		cfg.Visibility = access
+	}
+	hub, err := inapp.New(cfg)
 	require.NoError(b, err)
 	svc, err := conversations.NewService(conversations.Config{Store: db, Policy: policy.Default(), Notifier: hub, Jobs: db})
 	require.NoError(b, err)
