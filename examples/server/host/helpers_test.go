@@ -1,9 +1,7 @@
 package host_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -241,51 +239,7 @@ type sseEvent struct {
 // on the returned channel until the test ends.
 func (r *running) stream(t *testing.T, token string) <-chan sseEvent {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "GET", r.url+"/v1/stream", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
-		cancel()
-		t.Fatalf("stream answered %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	events := make(chan sseEvent, 64)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(events)
-		sc := bufio.NewScanner(resp.Body)
-		var ev sseEvent
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "":
-				if ev.Event != "" || ev.Data != "" {
-					events <- ev
-				}
-				ev = sseEvent{}
-			case strings.HasPrefix(line, "id: "):
-				ev.ID = line[4:]
-			case strings.HasPrefix(line, "event: "):
-				ev.Event = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				ev.Data += line[6:]
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		resp.Body.Close()
-		<-done
-	})
-	return events
+	return openStream(t, r, token, "").events
 }
 
 // next returns the next event of one of the given types, skipping others.

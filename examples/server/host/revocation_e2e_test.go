@@ -3,10 +3,7 @@ package host_test
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +11,7 @@ import (
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 	"github.com/fieldtalk/fieldtalk/examples/server/host"
-	"github.com/fieldtalk/fieldtalk/notify/push"
+	"github.com/fieldtalk/fieldtalk/notify/push/pushtest"
 )
 
 // TestRevocationEndToEnd: a technician who loses a customer thread (he is
@@ -58,10 +55,9 @@ func TestRevocationEndToEnd(t *testing.T) {
 	} {
 		t.Run(rv.name, func(t *testing.T) {
 			databases(t, func(t *testing.T, dsn string) {
-				gw := &pushGateway{}
-				gwSrv := httptest.NewServer(gw)
-				t.Cleanup(gwSrv.Close)
-				r := start(t, host.Config{Database: dsn, Push: host.PushConfig{WebhookURL: gwSrv.URL, WebhookSecret: "0123456789abcdef0123"}})
+				const pushSecret = "0123456789abcdef0123"
+				gw := pushtest.NewGateway(t, []byte(pushSecret))
+				r := start(t, host.Config{Database: dsn, Push: host.PushConfig{WebhookURL: gw.URL(), WebhookSecret: pushSecret}})
 				tom := r.demo.Token("tom")
 				in := decodeAs[message](t, r, "POST", "/dev/sms", "", map[string]string{"from": r.demo.Customer.Phone, "body": "Is 9am still ok?"}, http.StatusCreated)
 				th := conversations.ThreadID(in.Thread)
@@ -76,14 +72,14 @@ func TestRevocationEndToEnd(t *testing.T) {
 				if ev := live.next(t, "message"); !strings.Contains(ev.Data, in.Thread) {
 					t.Fatalf("before the revocation Tom hears of the thread: %+v", ev)
 				}
-				eventually(t, "Tom's phone gets a push for the thread", func() bool { return gw.count("tom", in.Thread) > 0 })
+				eventually(t, "Tom's phone gets a push for the thread", func() bool { return pushesFor(gw, "tom", in.Thread) > 0 })
 				r.call(t, "GET", "/v1/threads/"+in.Thread+"/suggestions", tom, nil, http.StatusOK)
 				d := decodeAs[draft](t, r, "POST", "/v1/drafts", tom, map[string]any{"thread": in.Thread, "body": "Running late"}, http.StatusCreated)
 
 				if err := rv.revoke(r, th); err != nil {
 					t.Fatal(err)
 				}
-				pushes := gw.count("tom", in.Thread)
+				pushes := pushesFor(gw, "tom", in.Thread)
 
 				for _, got := range r.inbox(t, tom) {
 					if got.ID == in.Thread {
@@ -108,7 +104,7 @@ func TestRevocationEndToEnd(t *testing.T) {
 				live.next(t, "badge")
 				decodeAs[message](t, r, "POST", "/dev/sms", "", map[string]string{"from": r.demo.Customer.Phone, "body": "Hello? (after)"}, http.StatusCreated)
 				live.none(t, 300*time.Millisecond, in.Thread)
-				if got := gw.count("tom", in.Thread); got != pushes {
+				if got := pushesFor(gw, "tom", in.Thread); got != pushes {
 					t.Fatalf("Tom got %d more pushes for the thread after the revocation", got-pushes)
 				}
 
@@ -167,9 +163,9 @@ func openStream(t *testing.T, r *running, token, lastEventID string) *sseStream 
 		cancel()
 		t.Fatal(err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
 		cancel()
-		t.Fatalf("stream answered %d", resp.StatusCode)
+		t.Fatalf("stream answered %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	s := &sseStream{events: make(chan sseEvent, 256), last: lastEventID}
 	done := make(chan struct{})
@@ -188,7 +184,7 @@ func openStream(t *testing.T, r *running, token, lastEventID string) *sseStream 
 					s.last = ev.ID
 					s.mu.Unlock()
 				}
-				if ev.Data != "" {
+				if ev.Event != "" || ev.Data != "" {
 					s.events <- ev
 				}
 				ev, hasID = sseEvent{}, false
@@ -237,29 +233,14 @@ func (s *sseStream) none(t *testing.T, d time.Duration, thread string) {
 	}
 }
 
-// pushGateway is the host's push gateway: it counts pushes per recipient
-// and thread.
-type pushGateway struct {
-	mu  sync.Mutex
-	got map[string]int
-}
-
-func (g *pushGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	raw, _ := io.ReadAll(r.Body)
-	var b push.WebhookBody
-	if err := json.Unmarshal(raw, &b); err != nil || b.Payload.Type == string(conversations.EventBadge) {
-		return
+// pushesFor counts the pushes gw accepted for staff about thread, badge
+// pushes left out.
+func pushesFor(gw *pushtest.Gateway, staff, thread string) int {
+	n := 0
+	for _, p := range gw.Received() {
+		if p.Body.Recipient == staff && p.Body.Thread == thread && p.Body.Type != string(conversations.EventBadge) {
+			n++
+		}
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.got == nil {
-		g.got = map[string]int{}
-	}
-	g.got[b.Payload.Recipient+"/"+b.Payload.Thread]++
-}
-
-func (g *pushGateway) count(staff, thread string) int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.got[staff+"/"+thread]
+	return n
 }
