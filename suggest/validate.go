@@ -3,6 +3,7 @@ package suggest
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
@@ -59,7 +60,7 @@ func Validate(req conversations.SuggestRequest, ss []conversations.Suggestion) e
 		if bad, ok := dishonest(s.Text); ok {
 			return &RuleError{Rule: RuleHonest, Index: i, Detail: fmt.Sprintf("says %q, which nobody did or decided", bad)}
 		}
-		for _, m := range Mentions(s.Text) {
+		for _, m := range Mentions(g.withoutNames(s.Text)) {
 			if !g.supports(m) {
 				return &RuleError{Rule: RuleGrounded, Index: i, Detail: fmt.Sprintf("states %q, which the job does not hold", m.Text)}
 			}
@@ -79,38 +80,91 @@ const etaSlack = 15 * time.Minute
 // staleETA is how long past its ETA a job's estimate stops holding.
 const staleETA = 10 * time.Minute
 
-// grounding knows what times and days a request holds.
-type grounding struct {
+// Grounds knows which times, spans and days a job holds, seen from one
+// moment in the job's time zone. Validate uses it on replies; a Suggester
+// can use it to tell a customer's proposal from the appointment.
+type Grounds struct {
 	now    time.Time
 	loc    *time.Location
 	eta    time.Time // zero when unknown or stale
 	start  time.Time // the window; zero when unset
 	end    time.Time
 	jobDay time.Time // the day of the window or ETA, at midnight in loc; zero when none
-	named  []Mention // what the thread's messages named
+}
+
+// NewGrounds returns the Grounds of job (nil holds nothing) at now, with
+// times of day read in loc, the job's zone.
+func NewGrounds(job *conversations.JobContext, loc *time.Location, now time.Time) *Grounds {
+	g := &Grounds{now: now, loc: loc}
+	if job == nil {
+		return g
+	}
+	if !job.ETA.IsZero() && !job.ETA.Add(staleETA).Before(now) {
+		g.eta = job.ETA
+	}
+	g.start, g.end = job.WindowStart, job.WindowEnd
+	if g.end.IsZero() {
+		g.end = g.start
+	}
+	for _, t := range []time.Time{job.WindowStart, job.ETA} {
+		if !t.IsZero() {
+			y, m, d := t.In(loc).Date()
+			g.jobDay = time.Date(y, m, d, 0, 0, 0, 0, loc)
+			break
+		}
+	}
+	return g
+}
+
+// Holds reports whether the job holds m: a clock time within 15 minutes of
+// a fresh ETA or inside the window, a span that lands near the ETA, the
+// job's day.
+func (g *Grounds) Holds(m Mention) bool {
+	switch m.Kind {
+	case MentionClock:
+		return g.clockHeld(m.Minutes)
+	case MentionDuration:
+		return g.spanHeld(m.Min, m.Max)
+	case MentionDay:
+		return g.dayHeld(m.Day)
+	}
+	return false
+}
+
+// grounding is what Validate knows of a request: its job's Grounds and
+// what the thread's messages named.
+type grounding struct {
+	*Grounds
+	named []Mention
+	names []string // the job's address and business: "at 12 Birch Lane" names no time
+}
+
+// withoutNames blanks the job's address and business name out of text.
+func (g *grounding) withoutNames(text string) string {
+	for _, n := range g.names {
+		if i := strings.Index(strings.ToLower(text), strings.ToLower(n)); i >= 0 && len(n) == len(text[i:i+len(n)]) {
+			text = text[:i] + "the place" + text[i+len(n):]
+		}
+	}
+	return text
 }
 
 func newGrounding(req conversations.SuggestRequest) *grounding {
-	g := &grounding{now: req.Now, loc: time.UTC}
-	if g.now.IsZero() {
-		g.now = time.Now()
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
 	}
+	loc := time.UTC
+	if req.Job != nil {
+		if l, err := time.LoadLocation(req.Job.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	g := &grounding{Grounds: NewGrounds(req.Job, loc, now)}
 	if j := req.Job; j != nil {
-		if l, err := time.LoadLocation(j.TimeZone); err == nil {
-			g.loc = l
-		}
-		if !j.ETA.IsZero() && !j.ETA.Add(staleETA).Before(g.now) {
-			g.eta = j.ETA
-		}
-		g.start, g.end = j.WindowStart, j.WindowEnd
-		if g.end.IsZero() {
-			g.end = g.start
-		}
-		for _, t := range []time.Time{j.WindowStart, j.ETA} {
-			if !t.IsZero() {
-				y, m, d := t.In(g.loc).Date()
-				g.jobDay = time.Date(y, m, d, 0, 0, 0, 0, g.loc)
-				break
+		for _, n := range []string{j.Address, j.Business, req.Business} {
+			if n = strings.TrimSpace(n); n != "" {
+				g.names = append(g.names, n)
 			}
 		}
 	}
@@ -121,16 +175,7 @@ func newGrounding(req conversations.SuggestRequest) *grounding {
 }
 
 func (g *grounding) supports(m Mention) bool {
-	var held bool
-	switch m.Kind {
-	case MentionClock:
-		held = g.clockHeld(m.Minutes)
-	case MentionDuration:
-		held = g.spanHeld(m.Min, m.Max)
-	case MentionDay:
-		held = g.dayHeld(m.Day)
-	}
-	if held {
+	if g.Holds(m) {
 		return true
 	}
 	if !m.Question {
@@ -163,7 +208,7 @@ func sameMention(a, b Mention) bool {
 
 // clockHeld: one of the minutes past midnight is within etaSlack of the ETA,
 // or inside the window, in the job's zone.
-func (g *grounding) clockHeld(minutes []int) bool {
+func (g *Grounds) clockHeld(minutes []int) bool {
 	for _, v := range minutes {
 		if !g.eta.IsZero() {
 			e := minuteOfDay(g.eta.In(g.loc))
@@ -186,7 +231,7 @@ func (g *grounding) clockHeld(minutes []int) bool {
 }
 
 // spanHeld: now plus the span lands near a fresh ETA.
-func (g *grounding) spanHeld(lo, hi time.Duration) bool {
+func (g *Grounds) spanHeld(lo, hi time.Duration) bool {
 	if g.eta.IsZero() {
 		return false
 	}
@@ -196,7 +241,7 @@ func (g *grounding) spanHeld(lo, hi time.Duration) bool {
 }
 
 // dayHeld: the day named is the job's.
-func (g *grounding) dayHeld(d Day) bool {
+func (g *Grounds) dayHeld(d Day) bool {
 	if g.jobDay.IsZero() {
 		return false
 	}

@@ -328,7 +328,7 @@ func durationAt(toks []string, i int) (Mention, int) {
 		k++
 	}
 	u, ok := timeUnit(at(k))
-	if !ok {
+	if !ok || at(k+1) == "de" { // "una hora de llegada" is an arrival time, not an hour
 		return Mention{}, 0
 	}
 	return durMention(time.Duration(lo)*u, time.Duration(hi)*u), k + 1
