@@ -296,7 +296,7 @@ func durationAt(toks []string, i int) (Mention, int) {
 			return d, n + 1
 		}
 		return Mention{}, 0
-	case (w == "a" || w == "an" || w == "un" || w == "una" || w == "one") && (at(1) == "hour" || at(1) == "hora"):
+	case (w == "a" || w == "an" || w == "un" || w == "una" || w == "one") && (at(1) == "hour" || at(1) == "hora") && at(2) != "de":
 		return durMention(time.Hour, time.Hour), 2
 	case (w == "a" || w == "an") && (at(1) == "couple" || at(1) == "few") && at(2) == "of":
 		if u, ok := timeUnit(at(3)); ok {

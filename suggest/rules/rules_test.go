@@ -284,3 +284,41 @@ func TestTextingStyles(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguages: Spanish gets Spanish, a language the rules have no replies
+// in gets English and says what it was, a photo says nothing, and an empty
+// text with no media is ErrInvalid.
+func TestLanguages(t *testing.T) {
+	s := newSuggester(t, rules.Config{})
+	for _, tc := range []struct {
+		text, lang, want string
+	}{
+		{"hola, a que hora llega el tecnico?", "es", "Hola"},
+		{"when will the tech get here?", "en", "Hi"},
+		{"bonjour, quand est-ce que le technicien arrive?", "fr", "Hi"},
+		// Understood or not, a language without replies gets English.
+		{"olá, quando o técnico chega hoje?", "pt", "Thanks"},
+	} {
+		ss, err := s.Suggest(context.Background(), request(job(), inbound(tc.text)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sg := range ss {
+			if sg.Language != tc.lang {
+				t.Errorf("%q: language %q, want %q", tc.text, sg.Language, tc.lang)
+			}
+		}
+		if !strings.HasPrefix(ss[0].Text, tc.want) {
+			t.Errorf("%q: want a reply starting %q:%s", tc.text, tc.want, texts(ss))
+		}
+	}
+	photo := inbound("")
+	photo.Media = []conversations.Media{{URL: "https://example.com/a.jpg"}}
+	ss, err := s.Suggest(context.Background(), request(job(), photo))
+	if err != nil || ss[0].Language != "" || !strings.Contains(ss[0].Text, "photo") {
+		t.Errorf("a photo alone: %v, %+v", err, ss)
+	}
+	if _, err := s.Suggest(context.Background(), request(job(), inbound(" "))); !errors.Is(err, conversations.ErrInvalid) {
+		t.Errorf("an empty text with no media: got %v, want ErrInvalid", err)
+	}
+}
