@@ -108,7 +108,8 @@ func (s *Suggester) Suggest(ctx context.Context, req conversations.SuggestReques
 	f := s.facts(req, in, now, lang)
 	f.hazard = cls.hazard
 	s.readText(&f, cls, req, now, lang)
-	replies := func(in conversations.Intent) []string { return lang.render(in, &f) }
+	// One more than asked for, in case two fill in alike.
+	replies := func(in conversations.Intent) []string { return lang.render(in, &f, s.cfg.Suggestions+1) }
 
 	type pick struct {
 		text   string

@@ -107,11 +107,14 @@ func parseLanguage(sc *bufio.Scanner) (*language, error) {
 	return l, nil
 }
 
-// render returns the replies of intent in whose conditions f meets, filled
-// in, best first.
-func (l *language) render(in conversations.Intent, f *facts) []string {
-	var out []string
+// render returns up to limit replies of intent whose conditions f meets,
+// filled in, best first.
+func (l *language) render(in conversations.Intent, f *facts, limit int) []string {
+	out := make([]string, 0, limit)
 	for _, t := range l.replies[in] {
+		if len(out) == limit {
+			break
+		}
 		ok := true
 		for _, c := range t.when {
 			if f.has(c.name) == c.not {
