@@ -89,7 +89,7 @@ func normalizeTime(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		b.WriteRune(foldRune(unicode.ToLower(r)))
+		b.WriteRune(FoldAccent(unicode.ToLower(r)))
 	}
 	out := b.String()
 	for _, r := range [][2]string{{"a.m.", "am"}, {"p.m.", "pm"}, {"a. m.", "am"}, {"p. m.", "pm"}, {"a.m", "am"}, {"p.m", "pm"}} {
@@ -491,11 +491,45 @@ func dayWord(toks []string, i int) (Day, bool) {
 	return 0, false
 }
 
-var numberWords = map[string]int{
-	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-	"ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fortyfive": 45,
-	"uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
-	"nueve": 9, "diez": 10, "once": 11, "doce": 12, "quince": 15, "veinte": 20, "treinta": 30, "cuarenta": 40,
+// spelledNumber reads a number written as a word, in English or Spanish.
+func spelledNumber(w string) (int, bool) {
+	switch w {
+	case "one", "uno", "una":
+		return 1, true
+	case "two", "dos":
+		return 2, true
+	case "three", "tres":
+		return 3, true
+	case "four", "cuatro":
+		return 4, true
+	case "five", "cinco":
+		return 5, true
+	case "six", "seis":
+		return 6, true
+	case "seven", "siete":
+		return 7, true
+	case "eight", "ocho":
+		return 8, true
+	case "nine", "nueve":
+		return 9, true
+	case "ten", "diez":
+		return 10, true
+	case "eleven", "once":
+		return 11, true
+	case "twelve", "doce":
+		return 12, true
+	case "fifteen", "quince":
+		return 15, true
+	case "twenty", "veinte":
+		return 20, true
+	case "thirty", "treinta":
+		return 30, true
+	case "forty", "cuarenta":
+		return 40, true
+	case "fortyfive":
+		return 45, true
+	}
+	return 0, false
 }
 
 // numberWord reads a whole number in digits (up to three) or words.
@@ -504,8 +538,7 @@ func numberWord(w string) (int, bool) {
 		n, _ := strconv.Atoi(w)
 		return n, true
 	}
-	n, ok := numberWords[w]
-	return n, ok
+	return spelledNumber(w)
 }
 
 func isNumber(w string) bool { _, ok := numberWord(w); return ok }
@@ -565,9 +598,10 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// foldRune folds the accents of Latin letters, so "mañana" and "manana",
-// "miércoles" and "miercoles" read alike.
-func foldRune(r rune) rune {
+// FoldAccent folds the accents of Latin letters, so "mañana" and "manana",
+// "miércoles" and "miercoles" read alike. The rules suggester reads
+// customers' texts with it too.
+func FoldAccent(r rune) rune {
 	switch r {
 	case 'á', 'à', 'â', 'ä', 'ã', 'å':
 		return 'a'

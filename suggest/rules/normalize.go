@@ -3,6 +3,8 @@ package rules
 import (
 	"strings"
 	"unicode"
+
+	"github.com/fieldtalk/fieldtalk/suggest"
 )
 
 // lexicon turns a customer's text into the words the cues are written in:
@@ -217,7 +219,7 @@ func splitWords(s string) []string {
 	for i, r := range rs {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(foldAccent(unicode.ToLower(r)))
+			b.WriteRune(suggest.FoldAccent(unicode.ToLower(r)))
 		case isApostrophe(r) && b.Len() > 0 && i+1 < len(rs) && unicode.IsLetter(rs[i+1]):
 			b.WriteByte('\'')
 		case r == '$':
@@ -283,26 +285,6 @@ func expandContraction(w string) []string {
 		return []string{stem, "is"}
 	}
 	return []string{strings.ReplaceAll(w, "'", "")}
-}
-
-func foldAccent(r rune) rune {
-	switch r {
-	case 'á', 'à', 'â', 'ä', 'ã', 'å':
-		return 'a'
-	case 'é', 'è', 'ê', 'ë':
-		return 'e'
-	case 'í', 'ì', 'î', 'ï':
-		return 'i'
-	case 'ó', 'ò', 'ô', 'ö', 'õ':
-		return 'o'
-	case 'ú', 'ù', 'û', 'ü':
-		return 'u'
-	case 'ñ':
-		return 'n'
-	case 'ç':
-		return 'c'
-	}
-	return r
 }
 
 // emojiWord says what an emoji means in a customer's text, or "".
