@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // suggestBudget bounds the job lookup and the Suggester together, so a
@@ -118,7 +116,7 @@ func (s *Service) makeSuggestions(ctx context.Context, v Viewer, t Thread, newes
 	}
 	msgs := slices.Clone(newestFirst)
 	slices.Reverse(msgs)
-	req := SuggestRequest{Thread: t, Messages: msgs, Viewer: v, Author: author}
+	req := SuggestRequest{Thread: t, Messages: msgs, Viewer: v, Author: author, Now: s.now()}
 
 	bctx, cancel := context.WithTimeout(ctx, suggestBudget)
 	defer cancel()
@@ -127,7 +125,9 @@ func (s *Service) makeSuggestions(ctx context.Context, v Viewer, t Thread, newes
 	}
 	ss, err := s.ask(ctx, bctx, req)
 	if err == nil {
-		err = checkAnswer(ss)
+		if cerr := CheckSuggestions(ss); cerr != nil {
+			err = &suggesterError{reason: "answered out of contract", cause: cerr}
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -142,21 +142,11 @@ func (s *Service) makeSuggestions(ctx context.Context, v Viewer, t Thread, newes
 	now := s.now()
 	out := make([]Suggestion, len(ss))
 	for i, sg := range ss {
-		intent := sg.Intent
-		if !intent.Valid() {
-			// The intent only labels the suggestion; an unknown one is not
-			// worth losing a usable reply over.
-			intent = IntentOther
-		}
-		conf := sg.Confidence
-		if math.IsNaN(conf) {
-			conf = 0
-		}
 		// One CreatedAt for the whole batch: firstBatch tells batches apart by it.
 		out[i] = Suggestion{
 			ID: NewID[SuggestionID](), Tenant: v.Tenant, Thread: t.ID, ForMessage: in.ID, Viewer: v.Staff,
-			Text: strings.TrimSpace(sg.Text), Intent: intent, Confidence: min(max(conf, 0), 1),
-			Urgent: sg.Urgent, Source: sg.Source, State: SuggestionOffered, CreatedAt: now,
+			Text: strings.TrimSpace(sg.Text), Intent: sg.Intent, Confidence: sg.Confidence,
+			Urgent: sg.Urgent, Source: sg.Source, Language: sg.Language, State: SuggestionOffered, CreatedAt: now,
 		}
 	}
 	return out, nil
@@ -206,35 +196,6 @@ func (s *Service) jobContext(ctx context.Context, t Thread) *JobContext {
 	}
 	return &jc
 }
-
-// checkAnswer holds a Suggester's answer to what the Service relies on:
-// between MinSuggestions and MaxSuggestions distinct texts a viewer could
-// send as they are. The full contract is package suggest's Validate, which
-// this package cannot import; a Chain runs it before answering.
-func checkAnswer(ss []Suggestion) error {
-	if n := len(ss); n < MinSuggestions || n > MaxSuggestions {
-		return &suggesterError{reason: fmt.Sprintf("returned %d suggestions, not %d to %d", n, MinSuggestions, MaxSuggestions)}
-	}
-	seen := make(map[string]bool, len(ss))
-	for i, sg := range ss {
-		text := strings.TrimSpace(sg.Text)
-		switch {
-		case text == "":
-			return &suggesterError{reason: fmt.Sprintf("returned a blank suggestion (%d)", i)}
-		case !utf8.ValidString(text):
-			return &suggesterError{reason: fmt.Sprintf("returned a suggestion that is not UTF-8 (%d)", i)}
-		case utf8.RuneCountInString(text) > MaxSuggestionLength:
-			return &suggesterError{reason: fmt.Sprintf("returned a suggestion longer than %d characters (%d)", MaxSuggestionLength, i)}
-		case seen[foldText(text)]:
-			return &suggesterError{reason: fmt.Sprintf("returned the same suggestion twice (%d)", i)}
-		}
-		seen[foldText(text)] = true
-	}
-	return nil
-}
-
-// foldText is the key under which two suggestion texts count as the same.
-func foldText(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
 // suggesterError is ErrUnavailable for a Suggester that failed, gave up or
 // answered out of contract. It unwraps to ErrUnavailable alone: the caller's
@@ -286,7 +247,7 @@ func firstBatch(stored []Suggestion) []Suggestion {
 		if len(out) == MaxSuggestions {
 			break
 		}
-		if key := foldText(sg.Text); !seen[key] {
+		if key := FoldSuggestion(sg.Text); !seen[key] {
 			seen[key] = true
 			out = append(out, sg)
 		}

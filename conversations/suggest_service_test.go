@@ -514,3 +514,53 @@ func TestConcurrentSuggestionsAgree(t *testing.T) {
 		assert.EqualValues(t, 2, w.sugg.calls.Load())
 	})
 }
+
+// TestSuggestionRates: what staff do with suggestions is counted per intent
+// and source, with how far each edit went, and read back by the store's
+// rates query; another business's suggestions never count.
+func TestSuggestionRates(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newSuggestWorld(t, db, rulesSuggester(t))
+		before, err := db.SuggestionRates(ctx, w.tenant, time.Time{})
+		require.NoError(t, err)
+		assert.Empty(t, before, "nothing offered yet")
+
+		ss := w.suggestions(t, w.disp)
+		require.Len(t, ss, 3)
+		for _, sg := range ss {
+			assert.Equal(t, conversations.IntentETA, sg.Intent)
+			assert.Equal(t, "en", sg.Language, "the customer wrote in English")
+		}
+		edited := ss[1].Text + " Thanks!"
+		_, err = w.svc.UseSuggestion(ctx, w.disp, ss[1].ID, conversations.UseSuggestion{Body: edited, ClientID: "rates-1"})
+		require.NoError(t, err)
+		require.NoError(t, w.svc.DismissSuggestion(ctx, w.disp, ss[2].ID))
+
+		// The technician asks too, and sends one as offered.
+		tech := w.suggestions(t, w.tech1)
+		require.NotEmpty(t, tech)
+		_, err = w.svc.UseSuggestion(ctx, w.tech1, tech[0].ID, conversations.UseSuggestion{ClientID: "rates-2"})
+		require.NoError(t, err)
+
+		rates, err := db.SuggestionRates(ctx, w.tenant, time.Time{})
+		require.NoError(t, err)
+		require.Len(t, rates, 1)
+		r := rates[0]
+		assert.Equal(t, conversations.IntentETA, r.Intent)
+		assert.Equal(t, rules.Source, r.Source)
+		assert.Equal(t, 3+len(tech), r.Offered)
+		assert.Equal(t, 1, r.Used)
+		assert.Equal(t, 1, r.Edited)
+		assert.Equal(t, 1, r.Dismissed)
+		assert.InDelta(t, float64(len(" Thanks!")), r.MeanEditDistance, 0.001, "the edit added eight characters")
+		assert.InDelta(t, 1/float64(r.Offered), r.UsedRate(), 0.001)
+
+		later, err := db.SuggestionRates(ctx, w.tenant, suggestNow.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Empty(t, later, "since leaves out older suggestions")
+		other, err := db.SuggestionRates(ctx, conversations.NewID[conversations.TenantID](), time.Time{})
+		require.NoError(t, err)
+		assert.Empty(t, other, "another business sees none of these")
+	})
+}

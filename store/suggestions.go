@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,6 +28,8 @@ type suggestionRow struct {
 	Source     string    `bun:"source"`
 	State      string    `bun:"state"`
 	SentID     string    `bun:"sent_id"`
+	Language   string    `bun:"language"`
+	EditDist   *int      `bun:"edit_distance"`
 	CreatedAt  time.Time `bun:"created_at"`
 }
 
@@ -34,7 +38,7 @@ func (r suggestionRow) domain() conversations.Suggestion {
 		ID: conversations.SuggestionID(r.ID), Tenant: conversations.TenantID(r.TenantID),
 		Thread: conversations.ThreadID(r.ThreadID), ForMessage: conversations.MessageID(r.MessageID),
 		Viewer: conversations.StaffID(r.ViewerID), Text: r.Body, Intent: conversations.Intent(r.Intent),
-		Confidence: r.Confidence, Urgent: r.Urgent, Source: r.Source,
+		Confidence: r.Confidence, Urgent: r.Urgent, Source: r.Source, Language: r.Language,
 		State: conversations.SuggestionState(r.State), Sent: conversations.MessageID(r.SentID),
 		CreatedAt: r.CreatedAt.UTC(),
 	}
@@ -65,7 +69,7 @@ func (s *DB) PutSuggestions(ctx context.Context, ss []conversations.Suggestion) 
 		rows[i] = suggestionRow{
 			TenantID: string(sg.Tenant), ID: string(sg.ID), ViewerID: string(sg.Viewer), ThreadID: string(sg.Thread),
 			MessageID: string(sg.ForMessage), Position: i, Body: sg.Text, Intent: string(sg.Intent),
-			Confidence: sg.Confidence, Urgent: sg.Urgent, Source: sg.Source,
+			Confidence: sg.Confidence, Urgent: sg.Urgent, Source: sg.Source, Language: sg.Language,
 			State: string(conversations.SuggestionOffered), CreatedAt: dbTime(sg.CreatedAt),
 		}
 	}
@@ -111,7 +115,9 @@ func (s *DB) GetSuggestion(ctx context.Context, tenant conversations.TenantID, v
 
 // SetSuggestionState moves an offered suggestion to used, edited or
 // dismissed. Repeating the state it has is a no-op; changing a suggestion
-// that is no longer offered is ErrConflict.
+// that is no longer offered is ErrConflict. An edited suggestion records how
+// far the message sent (sent) is from it, in characters, for
+// SuggestionRates.
 func (s *DB) SetSuggestionState(ctx context.Context, tenant conversations.TenantID, viewer conversations.StaffID, id conversations.SuggestionID, state conversations.SuggestionState, sent conversations.MessageID) (conversations.Suggestion, error) {
 	const op = "set suggestion state"
 	switch state {
@@ -142,7 +148,96 @@ func (s *DB) SetSuggestionState(ctx context.Context, tenant conversations.Tenant
 		if n == 0 && (out.State != state || out.Sent != sent) {
 			return fmt.Errorf("store: %s: suggestion %s is already %s: %w", op, id, out.State, conversations.ErrConflict)
 		}
-		return nil
+		if n == 0 || state != conversations.SuggestionEdited || sent == "" {
+			return nil
+		}
+		var body string
+		err = tx.idb.NewSelect().Table("messages").Column("body").
+			Where("tenant_id = ?", string(tenant)).Where("id = ?", string(sent)).
+			Scan(ctx, &body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // a message this store does not hold: no distance to record
+		}
+		if err != nil {
+			return dbErr(op, err)
+		}
+		_, err = tx.idb.NewUpdate().Model((*suggestionRow)(nil)).
+			Set("edit_distance = ?", editDistance(out.Text, body)).
+			Where("tenant_id = ?", string(tenant)).
+			Where("id = ?", string(id)).
+			Exec(ctx)
+		return dbErr(op, err)
 	})
 	return out, err
+}
+
+// SuggestionRates returns, per intent and source, what staff did with the
+// suggestions of tenant made at or after since (zero: all of them), ordered
+// by intent and source. A host reads it to see which intents need work.
+func (s *DB) SuggestionRates(ctx context.Context, tenant conversations.TenantID, since time.Time) ([]conversations.SuggestionRate, error) {
+	var rows []struct {
+		Intent string `bun:"intent"`
+		Source string `bun:"source"`
+		State  string `bun:"state"`
+		N      int    `bun:"n"`
+		Edits  int64  `bun:"edits"`
+	}
+	q := s.idb.NewSelect().Model((*suggestionRow)(nil)).
+		Column("intent", "source", "state").
+		ColumnExpr("count(*) AS n").
+		ColumnExpr("coalesce(sum(edit_distance), 0) AS edits").
+		Where("tenant_id = ?", string(tenant)).
+		Group("intent", "source", "state").
+		Order("intent", "source", "state")
+	if !since.IsZero() {
+		q = q.Where("created_at >= ?", dbTime(since))
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, dbErr("suggestion rates", err)
+	}
+	var out []conversations.SuggestionRate
+	var edits int64
+	for _, r := range rows {
+		in := conversations.Intent(r.Intent)
+		if len(out) == 0 || out[len(out)-1].Intent != in || out[len(out)-1].Source != r.Source {
+			edits = 0
+			out = append(out, conversations.SuggestionRate{Intent: in, Source: r.Source})
+		}
+		rt := &out[len(out)-1]
+		rt.Offered += r.N
+		switch conversations.SuggestionState(r.State) {
+		case conversations.SuggestionUsed:
+			rt.Used += r.N
+		case conversations.SuggestionEdited:
+			rt.Edited += r.N
+			edits += r.Edits
+			rt.MeanEditDistance = float64(edits) / float64(rt.Edited)
+		case conversations.SuggestionDismissed:
+			rt.Dismissed += r.N
+		}
+	}
+	return out, nil
+}
+
+// editDistance is the Levenshtein distance between a and b in runes: how
+// many characters a sender inserted, deleted or replaced.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }

@@ -2,236 +2,291 @@ package suggest
 
 import (
 	"fmt"
-	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
 // Rule names one rule of the conversations.Suggester contract.
-type Rule string
-
-// The rules Validate checks, in the order it checks them.
-const (
-	RuleCount      Rule = "between 2 and 3 suggestions"
-	RuleNonEmpty   Rule = "non-empty text"
-	RulePlainText  Rule = "plain UTF-8 text without control characters"
-	RuleLength     Rule = "at most 320 characters"
-	RuleDistinct   Rule = "distinct texts"
-	RuleIntent     Rule = "a known intent"
-	RuleConfidence Rule = "confidence in [0,1]"
-	RuleGrounded   Rule = "no arrival time the request lacks"
-)
+type Rule = conversations.SuggestionRule
 
 // RuleError reports suggestions that break a rule of the Suggester contract.
 // It is not an ErrInvalid: the caller's request was fine, the answer was not.
-type RuleError struct {
-	Rule   Rule
-	Index  int // the offending suggestion; -1 when the list as a whole is wrong
-	Detail string
-}
+type RuleError = conversations.SuggestionError
 
-func (e *RuleError) Error() string {
-	if e.Index < 0 {
-		return fmt.Sprintf("suggest: rule %q broken: %s", e.Rule, e.Detail)
-	}
-	return fmt.Sprintf("suggest: suggestion %d breaks rule %q: %s", e.Index, e.Rule, e.Detail)
-}
+// The rules Validate checks, in the order it checks them: first the ones
+// conversations.CheckSuggestions holds for the Service, then what a text may
+// claim.
+const (
+	RuleCount      = conversations.SuggestCount
+	RuleNonEmpty   = conversations.SuggestNonEmpty
+	RulePlainText  = conversations.SuggestPlainText
+	RuleLength     = conversations.SuggestLength
+	RuleDistinct   = conversations.SuggestDistinct
+	RuleIntent     = conversations.SuggestIntent
+	RuleConfidence = conversations.SuggestConfidence
+	// RuleGrounded: no time, span or day the job does not hold, stated as
+	// fact. A time the customer named may come back only inside a question
+	// ("Would 5 PM work instead?"): asking is not confirming.
+	RuleGrounded Rule = "no time or day the job does not hold"
+	// RuleHonest: no action stated as done ("I've added that to the notes",
+	// "you've been refunded", "I booked you"), no price, percentage or free
+	// offer, no promise of a refund, discount or credit. The job holds none of
+	// these; a person must decide them.
+	RuleHonest Rule = "no action, price or discount the request does not hold"
+)
 
 // Validate checks suggestions against the conversations.Suggester contract
-// for req: their number, non-empty distinct plain texts of at most
-// MaxSuggestionLength characters, known intents, confidences in [0,1], and
-// that no text states an arrival time the request does not contain. It
-// returns the first broken rule as a *RuleError, or nil.
+// for req: conversations.CheckSuggestions, then that each text claims only
+// what the request holds. It returns the first broken rule as a *RuleError,
+// or nil.
 //
-// The time check is deliberately narrow, so it never rejects an honest
-// reply: it looks for clock times ("2:30", "3 pm") and "N minutes" promises,
-// and accepts a clock time that matches the job's ETA or window (in the job's
-// time zone) or one mentioned in any message of the request, and a minutes
-// promise only when the job has an ETA or a message speaks of minutes.
+// Times are found by Mentions, in English and Spanish, in digits and words:
+// a clock time is grounded when it falls within fifteen minutes of the job's
+// ETA or inside its window (in the job's time zone); a span from now ("in
+// about an hour", "20 min out") when now plus the span lands within a
+// quarter of the span, or fifteen minutes, of a fresh ETA; a day when it is
+// the day of the job's ETA or window, seen from req.Now. Anything else is
+// allowed only inside a question, and only when a message of the thread
+// named it.
 func Validate(req conversations.SuggestRequest, ss []conversations.Suggestion) error {
-	if n := len(ss); n < conversations.MinSuggestions || n > conversations.MaxSuggestions {
-		return &RuleError{Rule: RuleCount, Index: -1, Detail: fmt.Sprintf("got %d", n)}
+	if err := conversations.CheckSuggestions(ss); err != nil {
+		return err
 	}
-	var g *grounding
-	seen := make(map[string]int, len(ss))
+	g := newGrounding(req)
 	for i, s := range ss {
-		if strings.TrimSpace(s.Text) == "" {
-			return &RuleError{Rule: RuleNonEmpty, Index: i, Detail: "blank text"}
+		if bad, ok := dishonest(s.Text); ok {
+			return &RuleError{Rule: RuleHonest, Index: i, Detail: fmt.Sprintf("says %q, which nobody did or decided", bad)}
 		}
-		if !utf8.ValidString(s.Text) {
-			return &RuleError{Rule: RulePlainText, Index: i, Detail: "not valid UTF-8"}
-		}
-		for _, r := range s.Text {
-			if unicode.IsControl(r) && r != '\n' {
-				return &RuleError{Rule: RulePlainText, Index: i, Detail: fmt.Sprintf("control character %U", r)}
+		for _, m := range Mentions(g.withoutNames(s.Text)) {
+			if !g.supports(m) {
+				return &RuleError{Rule: RuleGrounded, Index: i, Detail: fmt.Sprintf("states %q, which the job does not hold", m.Text)}
 			}
-		}
-		if n := utf8.RuneCountInString(s.Text); n > conversations.MaxSuggestionLength {
-			return &RuleError{Rule: RuleLength, Index: i, Detail: fmt.Sprintf("%d characters", n)}
-		}
-		key := Fold(s.Text)
-		if j, ok := seen[key]; ok {
-			return &RuleError{Rule: RuleDistinct, Index: i, Detail: fmt.Sprintf("same text as suggestion %d", j)}
-		}
-		seen[key] = i
-		if !s.Intent.Valid() {
-			return &RuleError{Rule: RuleIntent, Index: i, Detail: fmt.Sprintf("unknown intent %q", s.Intent)}
-		}
-		if math.IsNaN(s.Confidence) || s.Confidence < 0 || s.Confidence > 1 {
-			return &RuleError{Rule: RuleConfidence, Index: i, Detail: fmt.Sprintf("confidence %v", s.Confidence)}
-		}
-		if g == nil {
-			g = newGrounding(req)
-		}
-		if bad, ok := g.unsupported(s.Text); ok {
-			return &RuleError{Rule: RuleGrounded, Index: i, Detail: fmt.Sprintf("states %q, which the request does not contain", bad)}
 		}
 	}
 	return nil
 }
 
 // Fold is the key under which two suggestion texts count as the same:
-// case-insensitive, with runs of white space collapsed.
-func Fold(s string) string {
-	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+// conversations.FoldSuggestion.
+func Fold(s string) string { return conversations.FoldSuggestion(s) }
+
+// etaSlack is how far from the job's ETA a stated time may be: "around 10"
+// for an ETA of 10:10 is honest rounding.
+const etaSlack = 15 * time.Minute
+
+// staleETA is how long past its ETA a job's estimate stops holding.
+const staleETA = 10 * time.Minute
+
+// Grounds knows which times, spans and days a job holds, seen from one
+// moment in the job's time zone. Validate uses it on replies; a Suggester
+// can use it to tell a customer's proposal from the appointment.
+type Grounds struct {
+	now    time.Time
+	loc    *time.Location
+	eta    time.Time // zero when unknown or stale
+	start  time.Time // the window; zero when unset
+	end    time.Time
+	jobDay time.Time // the day of the window or ETA, at midnight in loc; zero when none
 }
 
-var (
-	// "2:30", "14:05", "2:30pm", "2:30 p.m."
-	clockColon = regexp.MustCompile(`(?i)\b([01]?\d|2[0-3]):([0-5]\d)(?:\s*([ap])\.?m\.?)?`)
-	// "3 pm", "11am", "9 a.m." (not "3 amps", not "200 amp")
-	clockMeridiem = regexp.MustCompile(`(?i)\b(1[0-2]|0?[1-9])\s*([ap])\.?m\b\.?`)
-	// "20 minutes", "10-15 mins", "5 min"
-	minutesPromise = regexp.MustCompile(`(?i)\b\d{1,3}\s*(?:(?:-|to)\s*\d{1,3}\s*)?min(?:ute)?s?\b`)
-)
-
-// grounding knows which arrival facts a request supports.
-type grounding struct {
-	minutes     map[int]bool // minutes past midnight the request mentions
-	allowRelDur bool         // "in 20 minutes" is supported
-}
-
-func newGrounding(req conversations.SuggestRequest) *grounding {
-	g := &grounding{minutes: map[int]bool{}}
-	if j := req.Job; j != nil {
-		loc := time.UTC
-		if l, err := time.LoadLocation(j.TimeZone); err == nil {
-			loc = l
-		}
-		for _, t := range []time.Time{j.ETA, j.WindowStart, j.WindowEnd} {
-			if !t.IsZero() {
-				lt := t.In(loc)
-				g.minutes[lt.Hour()*60+lt.Minute()] = true
-			}
-		}
-		g.allowRelDur = !j.ETA.IsZero()
+// NewGrounds returns the Grounds of job (nil holds nothing) at now, with
+// times of day read in loc, the job's zone.
+func NewGrounds(job *conversations.JobContext, loc *time.Location, now time.Time) *Grounds {
+	g := &Grounds{now: now, loc: loc}
+	if job == nil {
+		return g
 	}
-	for _, m := range req.Messages {
-		for _, c := range clockTimes(m.Body) {
-			for _, v := range c.candidates() {
-				g.minutes[v] = true
-			}
-		}
-		if minutesPromise.MatchString(m.Body) {
-			g.allowRelDur = true
+	if !job.ETA.IsZero() && !job.ETA.Add(staleETA).Before(now) {
+		g.eta = job.ETA
+	}
+	g.start, g.end = job.WindowStart, job.WindowEnd
+	if g.end.IsZero() {
+		g.end = g.start
+	}
+	for _, t := range []time.Time{job.WindowStart, job.ETA} {
+		if !t.IsZero() {
+			y, m, d := t.In(loc).Date()
+			g.jobDay = time.Date(y, m, d, 0, 0, 0, 0, loc)
+			break
 		}
 	}
 	return g
 }
 
-// unsupported returns the first time phrase in text that the request does
-// not support.
-func (g *grounding) unsupported(text string) (string, bool) {
-	for _, c := range clockTimes(text) {
-		ok := false
-		for _, v := range c.candidates() {
-			if g.minutes[v] {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return c.text, true
+// Holds reports whether the job holds m: a clock time within 15 minutes of
+// a fresh ETA or inside the window, a span that lands near the ETA, the
+// job's day.
+func (g *Grounds) Holds(m Mention) bool {
+	switch m.Kind {
+	case MentionClock:
+		return g.clockHeld(m.Minutes)
+	case MentionDuration:
+		return g.spanHeld(m.Min, m.Max)
+	case MentionDay:
+		return g.dayHeld(m.Day)
+	}
+	return false
+}
+
+// grounding is what Validate knows of a request: its job's Grounds and
+// what the thread's messages named.
+type grounding struct {
+	*Grounds
+	named []Mention
+	names []string // the job's address and business: "at 12 Birch Lane" names no time
+}
+
+// withoutNames blanks the job's address and business name out of text.
+func (g *grounding) withoutNames(text string) string {
+	for _, n := range g.names {
+		if i := strings.Index(strings.ToLower(text), strings.ToLower(n)); i >= 0 && len(n) == len(text[i:i+len(n)]) {
+			text = text[:i] + "the place" + text[i+len(n):]
 		}
 	}
-	if !g.allowRelDur {
-		if m := minutesPromise.FindString(text); m != "" {
+	return text
+}
+
+func newGrounding(req conversations.SuggestRequest) *grounding {
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	loc := time.UTC
+	if req.Job != nil {
+		if l, err := time.LoadLocation(req.Job.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	g := &grounding{Grounds: NewGrounds(req.Job, loc, now)}
+	if j := req.Job; j != nil {
+		for _, n := range []string{j.Address, j.Business, req.Business} {
+			if n = strings.TrimSpace(n); n != "" {
+				g.names = append(g.names, n)
+			}
+		}
+	}
+	for _, m := range req.Messages {
+		g.named = append(g.named, Mentions(m.Body)...)
+	}
+	return g
+}
+
+func (g *grounding) supports(m Mention) bool {
+	if g.Holds(m) {
+		return true
+	}
+	if !m.Question {
+		return false
+	}
+	for _, n := range g.named {
+		if n.Kind == m.Kind && sameMention(n, m) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameMention(a, b Mention) bool {
+	switch a.Kind {
+	case MentionClock:
+		for _, x := range a.Minutes {
+			for _, y := range b.Minutes {
+				if x == y {
+					return true
+				}
+			}
+		}
+		return false
+	case MentionDuration:
+		return a.Min <= b.Max && b.Min <= a.Max
+	}
+	return a.Day == b.Day
+}
+
+// clockHeld: one of the minutes past midnight is within etaSlack of the ETA,
+// or inside the window, in the job's zone.
+func (g *Grounds) clockHeld(minutes []int) bool {
+	for _, v := range minutes {
+		if !g.eta.IsZero() {
+			e := minuteOfDay(g.eta.In(g.loc))
+			if d := v - e; d <= int(etaSlack/time.Minute) && -d <= int(etaSlack/time.Minute) {
+				return true
+			}
+		}
+		if !g.start.IsZero() {
+			s, e := minuteOfDay(g.start.In(g.loc)), minuteOfDay(g.end.In(g.loc))
+			if e < s { // a window across midnight
+				if v >= s || v <= e {
+					return true
+				}
+			} else if v >= s && v <= e {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// spanHeld: now plus the span lands near a fresh ETA.
+func (g *Grounds) spanHeld(lo, hi time.Duration) bool {
+	if g.eta.IsZero() {
+		return false
+	}
+	until := g.eta.Sub(g.now)
+	slack := max(etaSlack, hi/4)
+	return until >= lo-slack && until <= hi+slack
+}
+
+// dayHeld: the day named is the job's.
+func (g *Grounds) dayHeld(d Day) bool {
+	if g.jobDay.IsZero() {
+		return false
+	}
+	y, m, dd := g.now.In(g.loc).Date()
+	today := time.Date(y, m, dd, 0, 0, 0, 0, g.loc)
+	ahead := int(g.jobDay.Sub(today).Hours()/24 + 0.5)
+	switch d {
+	case DayToday:
+		return ahead == 0
+	case DayTomorrow:
+		return ahead == 1
+	case DayNextWeek:
+		return ahead >= 1 && ahead <= 14
+	}
+	return ahead >= 0 && ahead < 14 && time.Weekday(d) == g.jobDay.Weekday()
+}
+
+func minuteOfDay(t time.Time) int { return t.Hour()*60 + t.Minute() }
+
+var (
+	// A money amount, a percentage or a free offer: the job holds no prices.
+	priceClaim = regexp.MustCompile(`(?i)(\$\s?\d|\d\s?(%|percent|por ciento|dollars|bucks|d[oó]lares|usd)\b|\b(free of charge|for free|at no (extra )?(cost|charge)|no charge|gratis|sin (costo|cargo))\b)`)
+	// An action stated as done, by the sender or the business.
+	doneClaim = regexp.MustCompile(`(?i)\b(i'?ve|we'?ve|i have|we have|i|we)\s+(already\s+|just\s+)?(added|noted|logged|updated|booked|scheduled|rescheduled|moved|changed|cancell?ed|refunded|credited|waived|applied|processed|sent you|issued|fixed your|confirmed your|put you)\b|\b(has|have|is|are|was|were)\s+(now\s+|already\s+|been\s+)*(added|noted|rescheduled|moved|cancell?ed|refunded|credited|waived|processed|applied)\b|\byou'?re\s+(now\s+)?(rescheduled|refunded|credited|moved)\b|\b(he|hemos|ya)\s+(agregado|anotado|agendado|programado|reprogramado|cancelado|reembolsado|acreditado|aplicado|cambiado|movido)\b|\b(est[aá]|qued[oó])\s+(ya\s+)?(cancelad|reprogramad|agendad|reembolsad|acreditad)[ao]s?\b`)
+	// A refund, discount or credit offered; asking about one is fine.
+	moneyWord = regexp.MustCompile(`(?i)\b(refund\w*|discount\w*|credit|waive\w*|comp\b|reembols\w*|descuento\w*|devoluci[oó]n|bonific\w*)`)
+	hedge     = regexp.MustCompile(`(?i)\b(check|ask|see|look|whether|if|about|any|options?|eligible|revis\w*|consult\w*|pregunt\w*|si|sobre|verific\w*)\b`)
+)
+
+// dishonest returns the phrase of text that states an action nobody took,
+// a price, or an offer nobody decided.
+func dishonest(text string) (string, bool) {
+	if m := doneClaim.FindString(text); m != "" {
+		return m, true
+	}
+	if m := priceClaim.FindString(text); m != "" {
+		return m, true
+	}
+	for _, sn := range sentences(normalizeTime(text)) {
+		if sn.question {
+			continue
+		}
+		if m := moneyWord.FindString(sn.text); m != "" && !hedge.MatchString(sn.text) {
 			return m, true
 		}
 	}
 	return "", false
-}
-
-// clockTime is a time of day found in text; meridiem is 'a', 'p' or 0 when
-// the text did not say.
-type clockTime struct {
-	text     string
-	hour     int
-	minute   int
-	meridiem byte
-}
-
-// candidates returns the minutes past midnight the time can mean.
-func (c clockTime) candidates() []int {
-	h := c.hour
-	switch c.meridiem {
-	case 'a':
-		if h == 12 {
-			h = 0
-		}
-		return []int{h*60 + c.minute}
-	case 'p':
-		if h < 12 {
-			h += 12
-		}
-		return []int{h*60 + c.minute}
-	}
-	if h >= 1 && h <= 12 {
-		return []int{(h%12)*60 + c.minute, (h%12+12)*60 + c.minute}
-	}
-	return []int{h*60 + c.minute}
-}
-
-func clockTimes(s string) []clockTime {
-	var out []clockTime
-	taken := func(lo, hi int, spans [][2]int) bool {
-		for _, sp := range spans {
-			if lo < sp[1] && sp[0] < hi {
-				return true
-			}
-		}
-		return false
-	}
-	var spans [][2]int
-	for _, m := range clockColon.FindAllStringSubmatchIndex(s, -1) {
-		h, _ := strconv.Atoi(s[m[2]:m[3]])
-		mi, _ := strconv.Atoi(s[m[4]:m[5]])
-		c := clockTime{text: s[m[0]:m[1]], hour: h, minute: mi}
-		if m[6] >= 0 {
-			c.meridiem = lowerByte(s[m[6]])
-		}
-		out = append(out, c)
-		spans = append(spans, [2]int{m[0], m[1]})
-	}
-	for _, m := range clockMeridiem.FindAllStringSubmatchIndex(s, -1) {
-		if taken(m[0], m[1], spans) {
-			continue
-		}
-		h, _ := strconv.Atoi(s[m[2]:m[3]])
-		out = append(out, clockTime{text: s[m[0]:m[1]], hour: h, meridiem: lowerByte(s[m[4]])})
-	}
-	return out
-}
-
-func lowerByte(b byte) byte {
-	if b >= 'A' && b <= 'Z' {
-		return b + 'a' - 'A'
-	}
-	return b
 }

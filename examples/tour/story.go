@@ -170,6 +170,16 @@ func (d *day) suggestionsAndReply() error {
 	}
 	d.say("          the reply: %s (sent %s, delivered %s)", got.Status,
 		got.SentAt.Format("15:04:05"), got.DeliveredAt.Format("15:04:05"))
+	// What staff do with suggestions is counted, so the host can see
+	// which intents need work.
+	rates, err := d.DB.SuggestionRates(ctx, tenant, time.Time{})
+	if err != nil {
+		return err
+	}
+	for _, r := range rates {
+		d.say("          suggestion feedback: %s from %s, %d offered: %.0f%% used, %.0f%% edited, %.0f%% dismissed",
+			r.Intent, r.Source, r.Offered, 100*r.UsedRate(), 100*r.EditedRate(), 100*r.DismissedRate())
+	}
 	return d.badge(tom)
 }
 

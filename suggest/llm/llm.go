@@ -163,9 +163,13 @@ func (s *Suggester) Suggest(ctx context.Context, req conversations.SuggestReques
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("llm: suggest: %w", err)
 	}
-	in, ok := req.LastInbound()
-	if !ok {
-		return nil, fmt.Errorf("llm: suggest: %w", conversations.Invalid("messages", "no inbound message to answer"))
+	in, err := req.ToAnswer()
+	if err != nil {
+		return nil, fmt.Errorf("llm: suggest: %w", err)
+	}
+	if req.Now.IsZero() {
+		// The prompt and the check of the answer read "now" alike.
+		req.Now = s.now()
 	}
 	params, err := s.params(req)
 	if err != nil {

@@ -28,6 +28,9 @@ The user message holds one JSON document between ` + dataOpen + ` and ` + dataCl
 Write 2 or 3 different replies to the last customer message, from the business to the customer:
 - each at most 300 characters of plain text (no markup, no lists), friendly and professional, ready to send as an SMS;
 - use only facts found in the data: never state an arrival time, a price, a date or a name the data does not contain; when eta is absent, offer to check instead of guessing;
+- never say an action is done (added to the notes, booked, rescheduled, cancelled, refunded) and never offer a price, a discount, a refund or a credit: say what the sender will check or do instead;
+- when the customer proposes a day or time the job does not hold, ask it back as a question ("Would Thursday at 5 PM work?"), never confirm it;
+- answer in the language of the customer's last message;
 - if the customer describes danger (gas smell, carbon monoxide alarm, flooding, burst pipe, sparks, smoke, burning smell, no heat for a baby or an elderly person), say help is being arranged, give one short safety instruction, and use intent "emergency";
 - intent is what the customer's last message is about: eta, reschedule, cancel, confirm, access, pricing, payment, thanks, complaint, emergency or other;
 - confidence, from 0 to 1, is how sure you are that the reply fits.
@@ -79,7 +82,7 @@ func (s *Suggester) userMessage(req conversations.SuggestRequest) (string, error
 		return t.In(loc).Format("Mon Jan 2, 3:04 PM MST")
 	}
 	d := promptData{
-		Now:      stamp(s.now()),
+		Now:      stamp(req.Now),
 		Business: req.Business,
 		Replier:  req.Author.Name,
 		Customer: req.Thread.Contact.Name,

@@ -22,6 +22,8 @@ func BenchmarkSuggest(b *testing.B) {
 		{"typical", "hey when r u guys coming?? been waiting since 8", true},
 		{"one word, no job", "y", false},
 		{"emergency", "WATER EVERYWHERE pipe burst in basement!!! what do i do", true},
+		{"spanish, proposed day", "no puedo el martes, se puede cambiar la cita para el jueves a las 5?", true},
+		{"negation and contrast", "dont cancel!! i just want to know when hes getting here, window was 8-10", true},
 		{"long", strings.Repeat("So the kitchen sink has been draining slow for about a week now and today it backed up. ", 15) + "Can you come earlier, and how much will it be?", true},
 	}
 	for _, bc := range bench {

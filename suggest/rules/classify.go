@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/suggest"
 )
 
 // precedence orders intents by how much they matter when one text carries
@@ -52,6 +53,9 @@ type cue struct {
 	hazard hazard
 	slots  []slot
 	unless []string
+	soft   bool // "~": yields to a question about arrival
+	timed  bool // "@": counts only when the text names a day or time
+	fitted bool // "^": counts only when the text speaks of an install
 }
 
 // classifier scores a text against the cue table. It is built once per
@@ -63,13 +67,19 @@ type classifier struct {
 	byPrefix map[byte][]int   // cues whose first slot has a prefix, by its first letter
 	order    []conversations.Intent
 	negators map[string]bool
+	contrast map[string]bool // "but", "just", "pero": what follows is what the customer means
 }
 
 func newClassifier() (*classifier, error) {
-	cl := &classifier{byWord: map[string][]int{}, byPrefix: map[byte][]int{}, order: precedence(), negators: map[string]bool{}}
-	// Negators, just before a cue, say the opposite of it.
-	for _, w := range []string{"not", "no", "dont", "never", "isnt", "arent", "wasnt", "didnt", "doesnt", "without", "nothing", "nor"} {
+	cl := &classifier{byWord: map[string][]int{}, byPrefix: map[byte][]int{}, order: precedence(), negators: map[string]bool{}, contrast: map[string]bool{}}
+	// Negators, up to three words before a cue in the same clause, say the
+	// opposite of it.
+	for _, w := range []string{"not", "no", "dont", "never", "isnt", "arent", "wasnt", "didnt", "doesnt", "without", "nothing", "nor", "ni", "sin"} {
 		cl.negators[w] = true
+	}
+	// A contrast ends a negation's reach: "dont cancel, just tell me when".
+	for _, w := range []string{"but", "just", "only", "though", "although", "pero", "solo", "sino", "instead", "except"} {
+		cl.contrast[w] = true
 	}
 	var words []string
 	for _, spec := range cueTable() {
@@ -101,8 +111,20 @@ func newClassifier() (*classifier, error) {
 
 func parseCue(spec cueSpec) (cue, error) {
 	k := cue{intent: spec.intent, weight: spec.weight, hazard: spec.hazard}
+	pattern := spec.pattern
+	for len(pattern) > 0 && strings.ContainsRune("~@^", rune(pattern[0])) {
+		switch pattern[0] {
+		case '~':
+			k.soft = true
+		case '@':
+			k.timed = true
+		case '^':
+			k.fitted = true
+		}
+		pattern = pattern[1:]
+	}
 	gap := 0
-	for _, f := range strings.Fields(spec.pattern) {
+	for _, f := range strings.Fields(pattern) {
 		switch {
 		case f == "..":
 			gap = 3
@@ -137,22 +159,45 @@ type classification struct {
 	confidence float64                // in [0,1]
 	also       []conversations.Intent // the other detected intents, by precedence
 	hazard     hazard                 // for an emergency: the worst danger named
+	language   string                 // what the text is written in; "" when it gives nothing away
+	toks       []string               // the text as the cues read it
+	mentions   []suggest.Mention      // the days and times it names
 }
 
 // classify finds the intents of text and picks the top one by precedence.
 func (cl *classifier) classify(text string) classification {
-	toks := cl.lex.tokens(text)
-	var scores [16]float64 // indexed by position in cl.order
+	raw := splitWords(text)
+	lang := detectLanguage(raw, cl.lex.langs)
+	toks := cl.lex.read(raw, lang == "es")
+	ments := suggest.Mentions(text)
+	timed := false
+	for _, m := range ments {
+		if m.Kind != suggest.MentionDuration {
+			timed = true
+		}
+	}
+	fitted := false
+	question := false
+	for i, w := range toks {
+		switch {
+		case w == "?":
+			question = true
+		case w == "new" || w == "installed" || w == "replaced" || strings.HasPrefix(w, "install") || w == "put" && i+1 < len(toks) && toks[i+1] == "in":
+			fitted = true
+		}
+	}
+
+	var scores, hard [16]float64 // indexed by position in cl.order; hard leaves out soft cues
 	var hits []int
 	hz := hazardNone
 
-	add := func(in conversations.Intent, w float64) {
+	index := func(in conversations.Intent) int {
 		for i, o := range cl.order {
 			if o == in {
-				scores[i] += w
-				return
+				return i
 			}
 		}
+		return len(cl.order)
 	}
 	// A cue counts at most twice per text ("$$" is two signs of money), and
 	// once per position: a first slot holding both "burnt" and "burn*" is
@@ -164,18 +209,36 @@ func (cl *classifier) classify(text string) classification {
 	}
 	try := func(ci, start int) {
 		k := &cl.cues[ci]
-		if counted[ci] >= 2 || tried[ci] == start {
+		if counted[ci] >= 2 || tried[ci] == start || k.timed && !timed || k.fitted && !fitted {
 			return
 		}
 		tried[ci] = start
-		if !cl.matchAt(k, toks, start) {
+		ok, negated := cl.matchAt(k, toks, start)
+		if !ok {
 			return
 		}
 		counted[ci]++
+		i := index(k.intent)
+		if i == len(cl.order) {
+			return
+		}
+		if negated {
+			// "dont cancel", "not an emergency", "no need to reschedule":
+			// the text says it is not about this.
+			scores[i] -= k.weight
+			hard[i] -= k.weight
+			return
+		}
 		hits = append(hits, ci)
-		add(k.intent, k.weight)
+		scores[i] += k.weight
+		if !k.soft {
+			hard[i] += k.weight
+		}
 	}
 	for i, w := range toks {
+		if isBreak(w) {
+			continue
+		}
 		for _, ci := range cl.byWord[w] {
 			try(ci, i)
 		}
@@ -184,21 +247,36 @@ func (cl *classifier) classify(text string) classification {
 		}
 	}
 	if etaWhen(toks) {
-		add(conversations.IntentETA, 2)
+		i := index(conversations.IntentETA)
+		scores[i] += 2
+		hard[i] += 2
 	}
 
-	var detected []conversations.Intent
-	var top float64
+	// Precedence decides among the intents the text is clearly about (a
+	// score of 1.5 or more); one it only hints at comes after them. A
+	// complaint that rests on soft signs alone ("nobody here yet") yields to
+	// a question about arrival.
+	var strong, weak []conversations.Intent
+	var topScore = map[conversations.Intent]float64{}
+	etaAsked := question && scores[index(conversations.IntentETA)] >= threshold(conversations.IntentETA)
 	for i, in := range cl.order {
-		if scores[i] >= threshold(in) {
-			if len(detected) == 0 {
-				top = scores[i] / threshold(in)
-			}
-			detected = append(detected, in)
+		if scores[i] < threshold(in) {
+			continue
+		}
+		topScore[in] = scores[i] / threshold(in)
+		switch {
+		case in == conversations.IntentComplaint && etaAsked && hard[i] < threshold(in):
+			weak = append(weak, in)
+		case scores[i] >= 1.5 || in == conversations.IntentEmergency:
+			strong = append(strong, in)
+		default:
+			weak = append(weak, in)
 		}
 	}
+	detected := append(strong, weak...)
+	cls := classification{intent: conversations.IntentOther, confidence: 0.3, language: lang, toks: toks, mentions: ments}
 	if len(detected) == 0 {
-		return classification{intent: conversations.IntentOther, confidence: 0.3}
+		return cls
 	}
 	if detected[0] == conversations.IntentEmergency {
 		for _, ci := range hits {
@@ -209,45 +287,56 @@ func (cl *classifier) classify(text string) classification {
 	}
 	// A score twice the threshold or more is as sure as a keyword match
 	// gets; a second intent in the same text makes the top one less sure.
-	conf := 0.6 + 0.15*min(top-1, 2)
+	conf := 0.6 + 0.15*min(topScore[detected[0]]-1, 2)
 	if len(detected) > 1 {
 		conf -= 0.1
 	}
-	return classification{intent: detected[0], confidence: conf, also: detected[1:], hazard: hz}
+	cls.intent, cls.confidence, cls.also, cls.hazard = detected[0], conf, detected[1:], hz
+	return cls
 }
 
-// matchAt reports whether k matches toks starting at start.
-func (cl *classifier) matchAt(k *cue, toks []string, start int) bool {
+// matchAt reports whether k matches toks starting at start, and whether a
+// negation within three words before it, in the same clause and with no
+// contrast in between, turns it around. A match never reaches across a
+// clause break.
+func (cl *classifier) matchAt(k *cue, toks []string, start int) (ok, negated bool) {
 	if !k.slots[0].matches(toks[start]) {
-		return false
-	}
-	for back := 1; back <= 2 && start-back >= 0; back++ {
-		if cl.negators[toks[start-back]] {
-			return false
-		}
+		return false, false
 	}
 	pos := start
 	for _, s := range k.slots[1:] {
 		found := -1
 		for j := pos + 1; j <= pos+1+s.gap && j < len(toks); j++ {
+			if isBreak(toks[j]) {
+				break
+			}
 			if s.matches(toks[j]) {
 				found = j
 				break
 			}
 		}
 		if found < 0 {
-			return false
+			return false, false
 		}
 		pos = found
 	}
 	for j := pos + 1; j <= pos+3 && j < len(toks); j++ {
 		for _, u := range k.unless {
 			if toks[j] == u {
-				return false
+				return false, false
 			}
 		}
 	}
-	return true
+	for back := 1; back <= 3 && start-back >= 0; back++ {
+		w := toks[start-back]
+		if isBreak(w) || cl.contrast[w] {
+			break
+		}
+		if cl.negators[w] {
+			return true, true
+		}
+	}
+	return true, false
 }
 
 // etaWhen finds "when ... coming" questions. A progressive verb makes the
@@ -257,6 +346,22 @@ func etaWhen(toks []string) bool {
 	for i, w := range toks {
 		if w != "when" {
 			continue
+		}
+		// "when" asks only where a question starts: "when will he come",
+		// "any idea when he is coming", not "can I pay when he is here".
+		if i > 1 && toks[i-1] == "me" {
+			switch toks[i-2] {
+			case "tell", "let", "ask", "text", "show":
+			default:
+				continue
+			}
+		} else if i > 0 {
+			switch toks[i-1] {
+			case ",", "?", "know", "idea", "wondering", "wonder", "tell", "ask", "asking", "curious", "sure", "question",
+				"hey", "hi", "hello", "so", "and", "but", "ok", "just", "roughly", "about", "exactly", "guess", "estimate":
+			default:
+				continue
+			}
 		}
 		aux := false
 		for j := i + 1; j < len(toks) && j <= i+6; j++ {

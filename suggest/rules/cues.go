@@ -19,6 +19,25 @@ const (
 	hazardGas // the highest: when a text names several, the reply speaks to this one
 )
 
+// String names the hazard the way the reply templates do ("safety.gas").
+func (h hazard) String() string {
+	switch h {
+	case hazardCold:
+		return "cold"
+	case hazardWater:
+		return "water"
+	case hazardSewage:
+		return "sewage"
+	case hazardElectrical:
+		return "electrical"
+	case hazardCO:
+		return "co"
+	case hazardGas:
+		return "gas"
+	}
+	return "generic"
+}
+
 // cueSpec is one cue as written: a pattern, the intent it votes for and how
 // strongly.
 //
@@ -27,9 +46,17 @@ const (
 // it begins. ".." before a slot lets up to three words come between it and
 // the previous slot; without it the slots are adjacent. A final slot starting
 // with "!" lists words that cancel the match when they follow it within three
-// words ("how much !longer" is not a price question). A cue does not count
-// when "not", "no", "dont", "never" (and the like) come within two words
-// before it: "not an emergency", "please dont cancel".
+// words ("how much !longer" is not a price question). Flags before the
+// pattern: "~" marks a soft sign of its intent (a complaint that only says
+// nobody is here yet yields to a question about arrival), "@" a cue that
+// counts only when the text names a day or time ("is saturday an option"),
+// "^" one that counts only when the text speaks of an install ("so loud
+// since the install").
+//
+// A cue that "not", "no", "dont", "never" (and the like) precede within
+// three words of its clause, with no "but" or "just" in between, counts
+// against its intent: "not an emergency", "please dont cancel, just tell me
+// when". Slots never match across a clause break (. , ! ? ; or a dash).
 type cueSpec struct {
 	intent  c.Intent
 	weight  float64
@@ -128,19 +155,19 @@ func cueTable() []cueSpec {
 		{cp, 0.5, "keeps|kept .. tripping|leaking|breaking|happening|failing|clogging", 0},
 		{cp, 0.5, "like before", 0},
 		{cp, 0.5, "last time", 0},
-		{cp, 1.5, "nobody|noone .. showed|show*|came|come|called|calls|contacted|answer*|respond*|got", 0},
-		{cp, 1.5, "no one .. showed|show*|came|come|called|calls|contacted|answer*|respond*|got", 0},
+		{cp, 1.5, "~nobody|noone .. showed|show*|came|come|called|calls|contacted|answer*|respond*|got", 0},
+		{cp, 1.5, "~no one .. showed|show*|came|come|called|calls|contacted|answer*|respond*|got", 0},
 		{cp, 1.5, "never .. showed|show*|came|come|arrived|called|responded|got|heard", 0},
 		{cp, 1.5, "no show", 0},
 		{cp, 1.5, "noshow", 0},
 		{cp, 1.5, "stood up", 0},
 		{cp, 1.5, "waited|waiting|wait .. hours|forever|since", 0},
 		{cp, 1.5, "waited|waiting|wait .. all|whole day|morning|afternoon", 0},
-		{cp, 0.5, "been waiting", 0},
+		{cp, 0.5, "~been waiting", 0},
 		{cp, 1, "took .. day|time off", 0},
 		{cp, 1, "took .. off work", 0},
 		{cp, 1.5, "mess|messy", 0},
-		{cp, 1.5, "damage*|scratch*|dented|stain*|ruined", 0},
+		{cp, 1.5, "damage*|scratch*|dented|stain*|ruined !appointment|visit|tomorrow|today|that|it|appt", 0},
 		{cp, 1.5, "charged|billed|charge .. twice|double", 0},
 		{cp, 1.5, "overcharg*|overbill*", 0},
 		{cp, 1.5, "double charged|billed", 0},
@@ -160,7 +187,7 @@ func cueTable() []cueSpec {
 		{cp, 1.5, "ignoring|ignored", 0},
 		{cp, 1.5, "late again", 0},
 		{cp, 1.5, "always late", 0},
-		{cp, 1.5, "said|told|quoted|promised .. and|but .. now|never|still", 0},
+		{cp, 1.5, "said|told|quoted|promised .. and|but .. now|never|still|invoice|bill|billed|charged|charging|says", 0},
 
 		// Cancel.
 		{ca, 2, "cancel*", 0},
@@ -183,7 +210,8 @@ func cueTable() []cueSpec {
 
 		// Reschedule.
 		{rs, 2, "reschedul*|postpone*|rebook*", 0},
-		{rs, 1.5, "move|push|bump|shift|switch|change|moved|pushed|bumped|changed .. appointment|time|date|day|visit|slot|it|me|us|back|forward", 0},
+		{rs, 1.5, "move|push|bump|shift|switch|change|moved|pushed|bumped|changed .. appointment|time|date|day|visit|slot|back|forward", 0},
+		{rs, 1, "move|push|bump|shift|switch|change|moved|pushed|bumped|changed .. it|me|us", 0},
 		{rs, 1.5, "appointment|visit .. moved|changed|pushed|bumped|rescheduled", 0},
 		{rs, 1.5, "another|different|other|new .. day|time|date|week|slot|appointment|morning|afternoon|evening", 0},
 		{rs, 1, "instead", 0},
@@ -281,7 +309,7 @@ func cueTable() []cueSpec {
 		{cf, 1.5, "yes|ok|correct", 0},
 		{cf, 2, "confirm*", 0},
 		{cf, 1, "sure|alright|aight|fine|perfect|cool", 0},
-		{cf, 1.5, "works", 0},
+		{cf, 1.5, "works !great|perfect|perfectly|fine|again|now|well", 0},
 		{cf, 0.5, "great|good", 0},
 		{cf, 2, "sounds .. good|great|perfect|fine|ok", 0},
 		{cf, 1.5, "see you", 0},
@@ -302,5 +330,72 @@ func cueTable() []cueSpec {
 		{th, 1, "working|works|running perfectly|great", 0},
 		{th, 0.5, "professional|courteous|polite|friendly|knowledgeable|recommend*|rock", 0},
 		{th, 0.5, "have a good|great|nice .. day|weekend|night|one", 0},
+		// Structure rather than phrases: each of these reads a kind of
+		// sentence, in English or in the Spanish the lexicon maps to it.
+		// Lateness and proximity are questions about arrival.
+		{eta, 1.5, "close|closer|near|nearby !gate|door|valve|garage|the|it|up", 0},
+		{eta, 1.5, "in the area", 0},
+		{eta, 1.5, "around the corner", 0},
+		{eta, 1.5, "almost here|there", 0},
+		{eta, 1, "late|behind !fee|fees|payment|charge", 0},
+		{eta, 1.5, "window|appointment|slot .. passed|over|ended|gone", 0},
+		{eta, 1.5, "supposed to .. here|there|come|arrive|show", 0},
+		{eta, 1.5, "supposed to be !fixed|working|done|repaired|covered|free|included", 0},
+		{eta, 1.5, techWords + " is|are coming|arriving|showing|close|near", 0},
+		{eta, 1.5, "still .. showing|show|coming|come", 0},
+		{eta, 1.5, "left|leave|leaving .. yet", 0},
+		{eta, 1.5, "will|would|is|gonna .. " + techWords + " .. be here|there", 0},
+		{eta, 1.5, techWords + " .. make it !to|on", 0},
+		{eta, 1, "how far|long !does|do|last|lasts|take|takes|will|would", 0},
+		// A day or time proposed with a change: a move.
+		{rs, 1.5, "@can|could|would .. we|you|he|they|someone .. do|try|make|come|go|switch", 0},
+		{rs, 1.5, "@how|what about", 0},
+		{rs, 1.5, "@option|possible|available|open|better|prefer|rather|instead|later|earlier", 0},
+		{rs, 1.5, "@no go", 0},
+		{rs, 1, "@can|could we|you", 0},
+		{ac, 1.5, "is|are .. in|inside .. garage|basement|attic|closet|crawlspace|utility|laundry|hallway|yard", 0},
+		{rs, 1.5, "@doesnt|dont|wont|not .. work|good", 0},
+		{rs, 1.5, "need .. different|another|new .. day|time|date", 0},
+		// Access details that correct earlier ones, and the address itself.
+		{ac, 1.5, "address|addy !?", 0},
+		{ac, 1.5, "correction|corrected", 0},
+		{ac, 1.5, "wrong|correct .. address|number|unit|house|street|code", 0},
+		{ac, 1.5, "code|codigo|pin|combo", 0},
+		{ac, 1.5, "new|changed .. code", 0},
+		// Price questions that never say "price".
+		{pr, 1.5, "what .. charge|charges !me|twice|double", 0},
+		{pr, 1.5, "looking at !photo|picture|pic", 0},
+		{pr, 1.5, "run|runs me|us|you", 0},
+		{pr, 1.5, "part|parts|job|repair|it|that .. run|runs", 0},
+		{pr, 1.5, "how is much", 0},
+		{pr, 1.5, "money wise", 0},
+		{pr, 1.5, "moneywise", 0},
+		{pr, 1, "per hour|visit|hr", 0},
+		{pr, 1.5, "trip|service|call|visit .. charge|fee", 0},
+		// Billing errors are complaints.
+		{cp, 1.5, "charged|billed|charge|bill .. two|2 times", 0},
+		{cp, 1.5, "charged|billed|charges|charge .. twice", 0},
+		{cp, 1.5, "2|two|double|duplicate|extra .. charges|charge", 0},
+		{cp, 1.5, "billed|charged 2x", 0},
+		{cp, 1.5, "charged|billed .. but|and .. quoted|told|said", 0},
+		// Noise after an install, and new work that already failed.
+		{cp, 1.5, "^loud|noisy|noise|banging|bang|rattl*|humming|buzzing|grinding|squeal*|whistl*|vibrat*|clunk*|screech*|clank*", 0},
+		{cp, 1.5, "jet engine", 0},
+		{cp, 1.5, "already .. dripping|leaking|leaks|broken|broke|stopped|failed|clogged|loose|cracked", 0},
+		{cp, 1.5, "tracked|mud|muddy|dirt|dirty|filthy", 0},
+		{cp, 1.5, "bad|poor|lousy .. service|job|work", 0},
+		{cp, 1.5, "nobody|noone .. answers|answer", 0},
+		{cp, 1.5, "still .. slow|noisy|loud", 0},
+		// Cancellations in other words.
+		{ca, 1.5, "scratch|drop|forget .. appointment|visit|it|that|tomorrow|today", 0},
+		{ca, 1.5, "fixed .. himself|herself|themselves", 0},
+		{ca, 1.5, "sold the house", 0},
+		{ca, 1, "sorted|handled|taken care", 0},
+		// Payment, thanks and confirm in other words.
+		{pay, 1.5, "mailed|sent|wrote .. check|checks|cheque", 0},
+		{pay, 1, "total", 0},
+		{th, 1.5, "you|guys|yall .. rock|rule", 0},
+		{th, 1.5, "excellent|great|good .. service", 0},
+		{cf, 1.5, "still good|fine|works", 0},
 	}
 }

@@ -21,7 +21,8 @@ const (
 	maxAddressRunes  = 80
 )
 
-// facts are what a reply may say, taken from the request and nothing else.
+// facts are what a reply may say, taken from the request and the text,
+// nothing else.
 type facts struct {
 	customer string  // first name; "" when unknown
 	tech     techRef // who is coming
@@ -29,10 +30,65 @@ type facts struct {
 	address  string
 	author   string // the sender's first name, for the signature
 	hasJob   bool
-	eta      string // "around 2:30 PM", "tomorrow around 9 AM"; "" when unknown
+	eta      string // "today around 2:30 PM", in the reply's language; "" when unknown
 	staleETA bool   // the job had an ETA, and it has passed
 	window   string // "today between 8 and 10 AM"; "" when unknown or past
 	photos   int    // media on a message with no words
+	hazard   hazard // for an emergency: the danger named
+
+	// From the customer's text.
+	slot       string // the day or time the customer proposed, as a reply echoes it: "Thursday at 5 PM"
+	mismatch   bool   // the customer named a time or day the job does not hold
+	topic      string // what an "other" question is about: "electrical work"
+	identity   bool   // "who is this?"
+	correction bool   // access details that correct earlier ones
+	billing    bool   // a complaint about a charge
+	noise      bool   // a complaint about noise after an install
+}
+
+// has answers a template's condition.
+func (f *facts) has(cond string) bool {
+	switch cond {
+	case "eta":
+		return f.eta != ""
+	case "stale":
+		return f.staleETA && f.eta == ""
+	case "window":
+		return f.window != ""
+	case "job":
+		return f.hasJob
+	case "self":
+		return f.tech.self
+	case "named":
+		return f.tech.name != ""
+	case "customer":
+		return f.customer != ""
+	case "business":
+		return f.business != ""
+	case "address":
+		return f.address != ""
+	case "slot":
+		return f.slot != ""
+	case "mismatch":
+		return f.mismatch && f.slot != ""
+	case "topic":
+		return f.topic != ""
+	case "identity":
+		return f.identity
+	case "correction":
+		return f.correction
+	case "billing":
+		return f.billing
+	case "noise":
+		return f.noise
+	case "photos":
+		return f.photos > 0
+	case "photos1":
+		return f.photos == 1
+	case "photosN":
+		return f.photos > 1
+	}
+	return false
 }
 
 // techRef names the technician the way a reply should: "I" when the
@@ -42,56 +98,7 @@ type techRef struct {
 	self bool
 }
 
-func (t techRef) subj() string { // sentence-initial
-	switch {
-	case t.self:
-		return "I"
-	case t.name != "":
-		return t.name
-	}
-	return "Our technician"
-}
-
-func (t techRef) obj() string {
-	switch {
-	case t.self:
-		return "me"
-	case t.name != "":
-		return t.name
-	}
-	return "our technician"
-}
-
-func (t techRef) is() string { // "I'm", "Mike is"
-	switch {
-	case t.self:
-		return "I'm"
-	case t.name != "":
-		return t.name + " is"
-	}
-	return "the technician is"
-}
-
-// willMid is will() inside a sentence: "our technician will".
-func (t techRef) willMid() string {
-	if !t.self && t.name == "" {
-		return "our technician will"
-	}
-	return t.will()
-}
-
-func (t techRef) will() string { // sentence-initial "I'll", "Mike will"
-	switch {
-	case t.self:
-		return "I'll"
-	case t.name != "":
-		return t.name + " will"
-	}
-	return "Our technician will"
-}
-
-func (s *Suggester) facts(req conversations.SuggestRequest, in conversations.Message) facts {
-	now := s.now()
+func (s *Suggester) facts(req conversations.SuggestRequest, in conversations.Message, now time.Time, lang *language) facts {
 	f := facts{
 		business: clip(firstNonEmpty(req.Business, jobField(req.Job, func(j *conversations.JobContext) string { return j.Business }), s.cfg.Business), maxBusinessRunes),
 		author:   firstName(req.Author.Name),
@@ -115,7 +122,7 @@ func (s *Suggester) facts(req conversations.SuggestRequest, in conversations.Mes
 		if j.ETA.Add(staleAfter).Before(now) {
 			f.staleETA = true
 		} else {
-			f.eta = day(j.ETA, now, loc) + "around " + clock(j.ETA, loc) + label
+			f.eta = lang.day(j.ETA, now, loc) + lang.clockAt("around", j.ETA, loc) + label
 		}
 	}
 	if !j.WindowStart.IsZero() {
@@ -124,7 +131,7 @@ func (s *Suggester) facts(req conversations.SuggestRequest, in conversations.Mes
 			end = j.WindowStart
 		}
 		if !end.Before(now) {
-			f.window = day(j.WindowStart, now, loc) + windowText(j.WindowStart, j.WindowEnd, loc) + label
+			f.window = lang.day(j.WindowStart, now, loc) + lang.windowText(j.WindowStart, j.WindowEnd, loc) + label
 		}
 	}
 	return f
@@ -149,22 +156,29 @@ func (s *Suggester) location(name string) (*time.Location, string) {
 	return l, ""
 }
 
-// day says which day t falls on, seen from now in loc: "" for today,
-// "tomorrow ", "Thursday " within a week, "Thu, Mar 12 " beyond.
-func day(t, now time.Time, loc *time.Location) string {
+// day says which day t falls on, seen from now in loc, in l's words:
+// "today ", "tomorrow ", "Thursday " within a week, "Thu, Mar 12 " beyond.
+func (l *language) day(t, now time.Time, loc *time.Location) string {
 	t, now = t.In(loc), now.In(loc)
 	ty, tm, td := t.Date()
 	ny, nm, nd := now.Date()
 	days := int(time.Date(ty, tm, td, 0, 0, 0, 0, time.UTC).Sub(time.Date(ny, nm, nd, 0, 0, 0, 0, time.UTC)).Hours() / 24)
 	switch {
 	case days == 0:
-		return "today "
+		return l.words["today"]
 	case days == 1:
-		return "tomorrow "
+		return l.words["tomorrow"]
 	case days > 1 && days < 7:
-		return t.Weekday().String() + " "
+		if names := strings.Split(l.words["weekdays"], "|"); len(names) == 7 {
+			return names[t.Weekday()] + " "
+		}
 	}
-	return t.Format("Mon, Jan 2") + " "
+	return t.Format(l.words["date"])
+}
+
+// clockAt is "around 2:30 PM" ("alrededor de las 2:30 PM").
+func (l *language) clockAt(word string, t time.Time, loc *time.Location) string {
+	return strings.ReplaceAll(l.words[word], "{t}", clock(t, loc))
 }
 
 // clock formats a time of day the way people text it: "9 AM", "2:30 PM".
@@ -177,20 +191,20 @@ func clock(t time.Time, loc *time.Location) string {
 }
 
 // windowText is "between 8 and 10 AM", "between 11 AM and 1 PM", or
-// "at 9 AM" for a window with no end.
-func windowText(start, end time.Time, loc *time.Location) string {
+// "at 9 AM" for a window with no end, in l's words.
+func (l *language) windowText(start, end time.Time, loc *time.Location) string {
 	if end.IsZero() || !end.After(start) {
-		return "at " + clock(start, loc)
+		return l.clockAt("at", start, loc)
 	}
 	s, e := start.In(loc), end.In(loc)
+	first := clock(start, loc)
 	if s.Format("PM") == e.Format("PM") {
-		first := s.Format("3")
+		first = s.Format("3")
 		if s.Minute() != 0 {
 			first = s.Format("3:04")
 		}
-		return "between " + first + " and " + clock(end, loc)
 	}
-	return "between " + clock(start, loc) + " and " + clock(end, loc)
+	return strings.NewReplacer("{a}", first, "{b}", clock(end, loc)).Replace(l.words["between"])
 }
 
 func jobField(j *conversations.JobContext, f func(*conversations.JobContext) string) string {

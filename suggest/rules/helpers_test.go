@@ -92,6 +92,7 @@ func request(j *conversations.JobContext, msgs ...conversations.Message) convers
 		Job:      j,
 		Viewer:   conversations.Viewer{Tenant: "t1", Staff: "staff-1", Role: conversations.RoleDispatcher},
 		Author:   conversations.Staff{Tenant: "t1", ID: "staff-1", Name: "Sarah Kim"},
+		Now:      now,
 	}
 }
 

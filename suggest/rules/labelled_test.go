@@ -14,15 +14,37 @@ import (
 	"github.com/fieldtalk/fieldtalk/suggest/rules"
 )
 
-// minAccuracy is the top-intent accuracy the labelled sets must reach.
-const minAccuracy = 0.90
+// The accuracy the labelled sets must reach. holdout2.tsv was written
+// before the rules were changed for it and is never used to tune them; it
+// holds the targets of the rules' second version.
+const (
+	minAccuracy         = 0.90 // labelled.tsv, holdout.tsv, dev.tsv
+	minHoldout2Accuracy = 0.95
+	minIntentRecall     = 0.85 // every intent, on holdout2.tsv
+	minSpanishAccuracy  = 0.90 // on holdout2.tsv
+	minSetSize          = 150  // each of labelled.tsv, dev.tsv and holdout2.tsv
+)
 
 type labelled struct {
 	line   int
 	text   string
+	photos int // "<mms:N>": no text and N photos
 	intent conversations.Intent
+	lang   string // "" when the file does not say
 }
 
+func (l labelled) message() conversations.Message {
+	m := inbound(l.text)
+	if l.photos > 0 {
+		m.Body = ""
+		for i := range l.photos {
+			m.Media = append(m.Media, conversations.Media{URL: fmt.Sprintf("https://example.com/%d.jpg", i), ContentType: "image/jpeg"})
+		}
+	}
+	return m
+}
+
+// loadLabelled reads text<TAB>intent[<TAB>language] lines.
 func loadLabelled(t *testing.T, path string) []labelled {
 	t.Helper()
 	f, err := os.Open(path)
@@ -37,12 +59,21 @@ func loadLabelled(t *testing.T, path string) []labelled {
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		text, in, ok := strings.Cut(line, "\t")
-		intent := conversations.Intent(strings.TrimSpace(in))
-		if !ok || !intent.Valid() || strings.TrimSpace(text) == "" {
+		fields := strings.Split(line, "\t")
+		if len(fields) < 2 || len(fields) > 3 {
+			t.Fatalf("%s:%d: want text<TAB>intent[<TAB>language], got %q", path, n, line)
+		}
+		l := labelled{line: n, text: fields[0], intent: conversations.Intent(strings.TrimSpace(fields[1]))}
+		if len(fields) == 3 {
+			l.lang = strings.TrimSpace(fields[2])
+		}
+		if k, ok := strings.CutPrefix(l.text, "<mms:"); ok {
+			fmt.Sscanf(k, "%d>", &l.photos)
+		}
+		if !l.intent.Valid() || strings.TrimSpace(l.text) == "" {
 			t.Fatalf("%s:%d: want text<TAB>intent with a known intent, got %q", path, n, line)
 		}
-		out = append(out, labelled{n, text, intent})
+		out = append(out, l)
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -50,62 +81,112 @@ func loadLabelled(t *testing.T, path string) []labelled {
 	return out
 }
 
+// score is how the rules read one labelled set.
+type score struct {
+	n, ok      int
+	per        map[conversations.Intent][2]int // correct, total
+	lang       map[string][2]int
+	confusions map[string][]string
+}
+
+func (sc score) accuracy() float64 {
+	if sc.n == 0 {
+		return 0 // an empty set proves nothing, and must not pass as NaN
+	}
+	return float64(sc.ok) / float64(sc.n)
+}
+
+func measure(t *testing.T, s *rules.Suggester, set []labelled) score {
+	t.Helper()
+	sc := score{per: map[conversations.Intent][2]int{}, lang: map[string][2]int{}, confusions: map[string][]string{}}
+	for _, l := range set {
+		req := request(nil, l.message())
+		ss, err := s.Suggest(context.Background(), req)
+		if err != nil {
+			t.Fatalf("line %d %q: %v", l.line, l.text, err)
+		}
+		got := ss[0].Intent
+		sc.n++
+		p, g := sc.per[l.intent], sc.lang[l.lang]
+		p[1]++
+		g[1]++
+		if got == l.intent {
+			sc.ok++
+			p[0]++
+			g[0]++
+		} else {
+			key := fmt.Sprintf("%s → %s", l.intent, got)
+			sc.confusions[key] = append(sc.confusions[key], fmt.Sprintf("line %d: %q", l.line, l.text))
+		}
+		sc.per[l.intent], sc.lang[l.lang] = p, g
+	}
+	return sc
+}
+
+func (sc score) log(t *testing.T) {
+	t.Logf("top-intent accuracy: %d/%d = %.1f%%", sc.ok, sc.n, 100*sc.accuracy())
+	for _, in := range conversations.Intents {
+		if p, ok := sc.per[in]; ok {
+			t.Logf("  %-10s %2d/%2d", in, p[0], p[1])
+		}
+	}
+	for _, l := range []string{"en", "es"} {
+		if g, ok := sc.lang[l]; ok {
+			t.Logf("  language %s: %d/%d = %.1f%%", l, g[0], g[1], 100*float64(g[0])/float64(g[1]))
+		}
+	}
+	keys := make([]string, 0, len(sc.confusions))
+	for k := range sc.confusions {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		t.Logf("confused %s (%d): %s", k, len(sc.confusions[k]), strings.Join(sc.confusions[k], "; "))
+	}
+}
+
 // TestLabelledAccuracy classifies every labelled text the way the Service
 // asks: the last inbound message alone, no job. It logs the accuracy, the
-// recall per intent and every confusion, and fails below minAccuracy.
+// recall per intent and language and every confusion, and fails below the
+// targets.
 func TestLabelledAccuracy(t *testing.T) {
 	s := newSuggester(t, rules.Config{})
-	for _, path := range []string{"testdata/labelled.tsv", "testdata/holdout.tsv"} {
+	for _, path := range []string{"testdata/labelled.tsv", "testdata/holdout.tsv", "testdata/dev.tsv", "testdata/holdout2.tsv"} {
 		t.Run(path, func(t *testing.T) {
 			set := loadLabelled(t, path)
-			if path == "testdata/labelled.tsv" && len(set) < 150 {
-				t.Fatalf("%s holds %d texts; want at least 150", path, len(set))
+			if path != "testdata/holdout.tsv" && len(set) < minSetSize {
+				t.Fatalf("%s holds %d texts; want at least %d", path, len(set), minSetSize)
 			}
-			type tally struct{ n, ok int }
-			per := map[conversations.Intent]*tally{}
-			confusions := map[string][]string{}
-			correct := 0
-			for _, l := range set {
-				req := request(nil, inbound(l.text))
-				ss, err := s.Suggest(context.Background(), req)
-				if err != nil {
-					t.Fatalf("line %d %q: %v", l.line, l.text, err)
+			sc := measure(t, s, set)
+			sc.log(t)
+			want := minAccuracy
+			if path == "testdata/holdout2.tsv" {
+				want = minHoldout2Accuracy
+				for in, p := range sc.per {
+					if r := float64(p[0]) / float64(p[1]); r < minIntentRecall {
+						t.Errorf("intent %s: %d/%d = %.1f%% is below %.0f%%", in, p[0], p[1], 100*r, 100*minIntentRecall)
+					}
 				}
-				if err := suggest.Validate(req, ss); err != nil {
-					t.Errorf("line %d %q: %v", l.line, l.text, err)
+				if len(sc.per) != len(conversations.Intents) {
+					t.Errorf("%d intents labelled; want all %d", len(sc.per), len(conversations.Intents))
 				}
-				got := ss[0].Intent
-				if per[l.intent] == nil {
-					per[l.intent] = &tally{}
-				}
-				per[l.intent].n++
-				if got == l.intent {
-					correct++
-					per[l.intent].ok++
-					continue
-				}
-				key := fmt.Sprintf("%s → %s", l.intent, got)
-				confusions[key] = append(confusions[key], fmt.Sprintf("line %d: %q", l.line, l.text))
-			}
-			acc := float64(correct) / float64(len(set))
-			t.Logf("top-intent accuracy: %d/%d = %.1f%%", correct, len(set), 100*acc)
-			for _, in := range conversations.Intents {
-				if tl := per[in]; tl != nil {
-					t.Logf("  %-10s %2d/%2d", in, tl.ok, tl.n)
+				es := sc.lang["es"]
+				if es[1] == 0 || float64(es[0])/float64(es[1]) < minSpanishAccuracy {
+					t.Errorf("Spanish: %d/%d is below %.0f%%", es[0], es[1], 100*minSpanishAccuracy)
 				}
 			}
-			keys := make([]string, 0, len(confusions))
-			for k := range confusions {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
-				t.Logf("confused %s (%d): %s", k, len(confusions[k]), strings.Join(confusions[k], "; "))
-			}
-			if acc < minAccuracy {
-				t.Errorf("accuracy %.1f%% is below %.0f%%", 100*acc, 100*minAccuracy)
+			if acc := sc.accuracy(); !(acc >= want) {
+				t.Errorf("accuracy %.1f%% is below %.0f%%", 100*acc, 100*want)
 			}
 		})
+	}
+}
+
+// TestAccuracyOfNothingFails: an empty set scores zero, not NaN, so the
+// check above cannot pass on a file that lost its lines.
+func TestAccuracyOfNothingFails(t *testing.T) {
+	if acc := (score{}).accuracy(); acc >= minAccuracy || acc != acc {
+		t.Fatalf("an empty set scores %v", acc)
 	}
 }
 
@@ -115,12 +196,12 @@ func TestLabelledAccuracy(t *testing.T) {
 func TestLabelledRepliesInEveryContext(t *testing.T) {
 	s := newSuggester(t, rules.Config{})
 	var set []labelled
-	for _, p := range []string{"testdata/labelled.tsv", "testdata/holdout.tsv"} {
+	for _, p := range []string{"testdata/labelled.tsv", "testdata/holdout.tsv", "testdata/dev.tsv", "testdata/holdout2.tsv"} {
 		set = append(set, loadLabelled(t, p)...)
 	}
 	for name, j := range contexts() {
 		for _, l := range set {
-			req := request(j, outbound("Hi, this is Birchwood Plumbing."), inbound(l.text))
+			req := request(j, outbound("Hi, this is Birchwood Plumbing."), l.message())
 			ss, err := s.Suggest(context.Background(), req)
 			if err != nil {
 				t.Fatalf("%s: %q: %v", name, l.text, err)

@@ -3,6 +3,8 @@ package rules
 import (
 	"strings"
 	"unicode"
+
+	"github.com/fieldtalk/fieldtalk/suggest"
 )
 
 // lexicon turns a customer's text into the words the cues are written in:
@@ -11,19 +13,32 @@ import (
 // mapped to what they say. It is built once per Suggester and read-only
 // afterwards.
 type lexicon struct {
-	slang map[string][]string // one word to its replacement words
-	known map[string]bool     // words the cues use: never fuzzy-corrected
-	fuzzy map[byte][]string   // correction targets by first letter
+	slang   map[string][]string // one word to its replacement words
+	phrases map[string][]string // two or three words ("en camino") to their replacement
+	langs   map[string]string   // words that give a language away
+	known   map[string]bool     // words the cues use: never fuzzy-corrected
+	fuzzy   map[byte][]string   // correction targets by first letter
 }
 
 func newLexicon(cueWords []string) *lexicon {
-	lx := &lexicon{slang: map[string][]string{}, known: map[string]bool{}, fuzzy: map[byte][]string{}}
-	for from, to := range slangTable() {
-		for _, f := range strings.Split(from, ",") {
-			lx.slang[f] = strings.Fields(to)
+	lx := &lexicon{slang: map[string][]string{}, phrases: map[string][]string{}, langs: languageWords(), known: map[string]bool{}, fuzzy: map[byte][]string{}}
+	for _, table := range []map[string]string{slangTable(), spanishTable()} {
+		for from, to := range table {
+			for _, f := range strings.Split(from, ",") {
+				if strings.Contains(f, " ") {
+					lx.phrases[f] = strings.Fields(to)
+				} else {
+					lx.slang[f] = strings.Fields(to)
+				}
+			}
 		}
 	}
 	for _, w := range cueWords {
+		lx.known[w] = true
+	}
+	// Ordinary words one letter away from a cue word ("passed" from
+	// "pissed") mean what they say.
+	for _, w := range strings.Fields(plainWords) {
 		lx.known[w] = true
 	}
 	targets := append(cueWords, correctionTargets()...)
@@ -44,14 +59,50 @@ func newLexicon(cueWords []string) *lexicon {
 // money); other punctuation separates words.
 func (lx *lexicon) tokens(s string) []string {
 	raw := splitWords(s)
+	return lx.read(raw, detectLanguage(raw, lx.langs) == "es")
+}
+
+// read normalises words split by splitWords; spanish says the text is in
+// Spanish, where "y" is "and".
+func (lx *lexicon) read(raw []string, spanish bool) []string {
 	out := make([]string, 0, len(raw)+4)
-	for i, w := range raw {
+	words := 0
+	for _, w := range raw {
+		if !isBreak(w) {
+			words++
+		}
+	}
+	for i := 0; i < len(raw); i++ {
+		w := raw[i]
+		// "en camino", "dos veces", "all over": a phrase is read whole.
+		if i+1 < len(raw) {
+			if i+2 < len(raw) {
+				if to, ok := lx.phrases[raw[i]+" "+raw[i+1]+" "+raw[i+2]]; ok {
+					out = append(out, to...)
+					i += 2
+					continue
+				}
+			}
+			if to, ok := lx.phrases[raw[i]+" "+raw[i+1]]; ok {
+				out = append(out, to...)
+				i++
+				continue
+			}
+		}
+		if isBreak(w) {
+			out = append(out, w)
+			continue
+		}
 		switch w {
 		case "y":
-			// Alone, "y" is "yes"; inside a sentence it is "why".
-			if len(raw) == 1 {
+			// Alone, "y" is "yes"; inside an English sentence it is "why",
+			// inside a Spanish one "and".
+			switch {
+			case words == 1:
 				out = append(out, "yes")
-			} else {
+			case spanish:
+				out = append(out, "and")
+			default:
 				out = append(out, "why")
 			}
 			continue
@@ -168,12 +219,22 @@ func splitWords(s string) []string {
 	for i, r := range rs {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(foldAccent(unicode.ToLower(r)))
+			b.WriteRune(suggest.FoldAccent(unicode.ToLower(r)))
 		case isApostrophe(r) && b.Len() > 0 && i+1 < len(rs) && unicode.IsLetter(rs[i+1]):
 			b.WriteByte('\'')
 		case r == '$':
 			flush()
 			words = append(words, "$")
+		case r == '?' || r == '¿':
+			flush()
+			words = append(words, "?")
+		case r == '.' || r == ',' || r == '!' || r == ';' || r == '\n' || r == '—' || r == '–' || r == '¡' || r == '(' || r == ')' ||
+			r == '-' && (i == 0 || i+1 == len(rs) || rs[i-1] == ' ' || rs[i+1] == ' '):
+			// Clause breaks: negation and cues do not reach across them.
+			flush()
+			if len(words) > 0 && !isBreak(words[len(words)-1]) {
+				words = append(words, ",")
+			}
 		default:
 			flush()
 			if w := emojiWord(r); w != "" {
@@ -184,6 +245,10 @@ func splitWords(s string) []string {
 	flush()
 	return words
 }
+
+// isBreak reports whether a token is a clause break ("," for . , ! ; and
+// dashes, "?" for a question mark).
+func isBreak(w string) bool { return w == "," || w == "?" }
 
 func isApostrophe(r rune) bool {
 	switch r {
@@ -222,26 +287,6 @@ func expandContraction(w string) []string {
 	return []string{strings.ReplaceAll(w, "'", "")}
 }
 
-func foldAccent(r rune) rune {
-	switch r {
-	case 'á', 'à', 'â', 'ä', 'ã', 'å':
-		return 'a'
-	case 'é', 'è', 'ê', 'ë':
-		return 'e'
-	case 'í', 'ì', 'î', 'ï':
-		return 'i'
-	case 'ó', 'ò', 'ô', 'ö', 'õ':
-		return 'o'
-	case 'ú', 'ù', 'û', 'ü':
-		return 'u'
-	case 'ñ':
-		return 'n'
-	case 'ç':
-		return 'c'
-	}
-	return r
-}
-
 // emojiWord says what an emoji means in a customer's text, or "".
 func emojiWord(r rune) string {
 	switch r {
@@ -270,8 +315,8 @@ func slangTable() map[string]string {
 		"ya,yall,youse": "you",
 		"2day,tday":     "today",
 		"2nite,tonite":  "tonight",
-		"tmrw,tmr,tmw,tmrow,tmrrw,tomoro,tomorow,tommorow,tommorrow,tomorrw,tomorro,2moro,2morrow,2mrw,tomm,manana": "tomorrow",
-		"thx,thnx,thanx,thnks,thks,tnx,ty,tyvm,thnk,thanks,thanksss,thankss":                                        "thanks",
+		"tmrw,tmr,tmw,tmrow,tmrrw,tomoro,tomorow,tommorow,tommorrow,tomorrw,tomorro,2moro,2morrow,2mrw,tomm": "tomorrow",
+		"thx,thnx,thanx,thnks,thks,tnx,ty,tyvm,thnk,thanks,thanksss,thankss":                                 "thanks",
 		"tysm":                               "thanks so much",
 		"thankyou,thanku":                    "thank you",
 		"pls,plz,plez,plss,pleez,pleas,plse": "please",
@@ -304,7 +349,7 @@ func slangTable() map[string]string {
 		"b4":                                 "before",
 		"l8,l8t":                             "late",
 		"l8r":                                "later",
-		"appt,appmt,apptmt,appoinment,apointment,appointmnt,cita": "appointment",
+		"appt,appmt,apptmt,appoinment,apointment,appointmnt": "appointment",
 		"resched":        "reschedule",
 		"min,mins":       "minutes",
 		"hr,hrs":         "hours",
@@ -317,41 +362,147 @@ func slangTable() map[string]string {
 		"def,deff":       "definitely",
 		"prob,prolly":    "probably",
 		"sry,srry,soz":   "sorry",
-		"ok,okay,okey,okie,oki,k,kk,kay,okk,okok,oky,okays":     "ok",
-		"yep,yup,yeah,yea,yeh,ye,yess,yesss,yas,si,yessir,yupp": "yes",
-		"nope,nah": "no",
-		"tech,techs,technician,technicians,tecnico,tecnicos": "tech",
-		"cancle,cancell,cansel,cancl,cancelar,cancela":       "cancel",
-		"reschedual,reschedul,rescedule,reshedule":           "reschedule",
-		"emergancy,emergeny,emergencey,emerg":                "emergency",
-		"gracias":                                            "thanks",
-		"cuando":                                             "when",
-		"que":                                                "what",
-		"hora":                                               "time",
-		"llega,llegan,viene,vienen":                          "arriving",
-		"cuanto,cuanta":                                      "how much",
-		"cuesta,costo,cuestan":                               "cost",
-		"precio":                                             "price",
-		"hoy":                                                "today",
-		"bien":                                               "fine",
-		"esta":                                               "is",
-		"huele":                                              "smells",
-		"casa":                                               "house",
-		"agua":                                               "water",
-		"fuga":                                               "leak",
-		"inundacion,inundado,inundada,inundo":                "flooding",
-		"urgente":                                            "urgent",
-		"emergencia":                                         "emergency",
-		"ayuda":                                              "help",
-		"pagar,pago":                                         "pay",
-		"chispas":                                            "sparks",
-		"humo":                                               "smoke",
-		"calefaccion":                                        "heat",
-		"otro,otra":                                          "another",
-		"dia":                                                "day",
-		"factura":                                            "invoice",
+		"ok,okay,okey,okie,oki,k,kk,kay,okk,okok,oky,okays":  "ok",
+		"yep,yup,yeah,yea,yeh,ye,yess,yesss,yas,yessir,yupp": "yes",
+		"nope,nah":                                 "no",
+		"tech,techs,technician,technicians":        "tech",
+		"cancle,cancell,cansel,cancl":              "cancel",
+		"reschedual,reschedul,rescedule,reshedule": "reschedule",
+		"emergancy,emergeny,emergencey,emerg":      "emergency",
 	}
 }
+
+// spanishTable maps Spanish words and phrases (accents folded) to the
+// English the cues are written in, so one cue table serves both languages.
+// Keys with a space are phrases, read before their words.
+func spanishTable() map[string]string {
+	return map[string]string{
+		// Phrases.
+		"en camino":                             "on the way",
+		"a que hora,que hora,a q hora":          "what time",
+		"cuanto falta,cuanto tarda,cuanto mas":  "how much longer",
+		"dos veces,2 veces":                     "twice",
+		"por todos lados,por todas partes":      "everywhere",
+		"all over":                              "everywhere",
+		"ya no":                                 "no longer",
+		"mas tarde":                             "later",
+		"mas temprano":                          "earlier",
+		"en vez de,en lugar de":                 "instead of",
+		"la proxima semana,la semana que viene": "next week",
+		"no vengan,no venga,no vayan":           "dont come",
+		"se soluciono,se arreglo,lo arreglamos,lo arregle,ya funciona": "got it fixed",
+		"nos vemos,los esperamos,lo esperamos,la esperamos":            "see you",
+		"de acuerdo":                 "ok",
+		"por favor":                  "please",
+		"muchas gracias,mil gracias": "thanks",
+		"sigue viniendo,siguen viniendo,todavia vienen,todavia viene,siguen en camino,sigue en camino": "still coming",
+		"mal servicio": "bad service",
+		"no muerde":    "friendly",
+		"hace ruido,hace mucho ruido,hace un ruido": "noise",
+		"quien es,quien habla":                      "who is this",
+		"se puede":                                  "can we",
+		// Words.
+		"gracias":      "thanks",
+		"cuando":       "when",
+		"que,q":        "what",
+		"hora,horario": "time",
+		"llega,llegan,viene,vienen,llegue,lleguen,llegara,llegaran": "arriving",
+		"llego,vino,venido,llegado":                                 "came",
+		"venir,vengan,venga":                                        "come",
+		"cuanto,cuanta,cuantos":                                     "how much",
+		"cuesta,costo,cuestan,costaria,costara,seria":               "cost",
+		"cobran,cobra,cobrarian":                                    "charge",
+		"cobraron,cobro":                                            "charged",
+		"precio,precios":                                            "price",
+		"descuento,descuentos":                                      "discount",
+		"presupuesto,estimado,cotizacion":                           "estimate",
+		"hoy":                                                       "today",
+		"manana":                                                    "tomorrow",
+		"bien":                                                      "fine",
+		"esta,estan":                                                "is",
+		"huele":                                                     "smells",
+		"olor":                                                      "odor",
+		"casa":                                                      "home",
+		"agua":                                                      "water",
+		"fuga":                                                      "leak",
+		"inundacion,inundado,inundada,inundo":                       "flooding",
+		"urgente":                                                   "urgent",
+		"emergencia":                                                "emergency",
+		"ayuda":                                                     "help",
+		"pagar,pago,pague,pagamos":                                  "pay",
+		"tarjeta":                                                   "card",
+		"efectivo":                                                  "cash",
+		"recibo":                                                    "receipt",
+		"factura":                                                   "invoice",
+		"chispas":                                                   "sparks",
+		"humo":                                                      "smoke",
+		"calefaccion":                                               "heat",
+		"bebe":                                                      "baby",
+		"frio":                                                      "freezing",
+		"reviento,reventó,revento,rompio":                           "burst",
+		"tubo,tuberia,cano":                                         "pipe",
+		"otro,otra":                                                 "another",
+		"dia":                                                       "day",
+		"cita,visita":                                               "appointment",
+		"cancelar,cancela,cancelen,cancelamos,cancelo,cancelemos": "cancel",
+		"reprogramar,reagendar,reprogramemos":                     "reschedule",
+		"cambiar,cambio,cambien":                                  "change",
+		"mover,movemos,muevan":                                    "move",
+		"podemos,podriamos":                                       "can we",
+		"hacerlo":                                                 "do it",
+		"mejor":                                                   "better",
+		"necesito,necesitamos,necesita":                           "need",
+		"servicio":                                                "service",
+		"tecnico,tecnicos,plomero,electricista":                   "tech",
+		"cerca":                                                   "close",
+		"si":                                                      "yes",
+		"perfecto,perfecta":                                       "perfect",
+		"listo":                                                   "ok",
+		"confirmo,confirmado,confirmada,confirmamos": "confirm",
+		"codigo,clave":  "code",
+		"porton,reja":   "gate",
+		"puerta":        "door",
+		"llave,llaves":  "key",
+		"debajo":        "under",
+		"tapete":        "mat",
+		"perro,perros":  "dog",
+		"gato,gatos":    "cat",
+		"vecino,vecina": "neighbor",
+		"estacione,estacionese,estacionar,estacionamiento": "park",
+		"direccion":                          "address",
+		"atras":                              "back",
+		"abierta,abierto":                    "open",
+		"excelente":                          "excellent",
+		"amable":                             "friendly",
+		"pesimo,horrible,terrible":           "terrible",
+		"mal":                                "bad",
+		"nadie":                              "nobody",
+		"nunca":                              "never",
+		"sigue,todavia":                      "still",
+		"goteando,gotea":                     "dripping",
+		"arreglaron,arreglo,arreglado":       "fixed",
+		"ruido":                              "noise",
+		"nuevo,nueva":                        "new",
+		"instalaron,instalado,instalacion":   "installed",
+		"contesta,contestan,responde":        "answers",
+		"llamo,llamaron":                     "called",
+		"tambien":                            "too",
+		"estar,estare,estaremos,estara":      "be",
+		"tiene,tienen,tengo":                 "has",
+		"doble":                              "double",
+		"puedo,puede,pueden":                 "can",
+		"hace falta":                         "need",
+		"no puedo,no podemos,no voy a poder": "cant make it",
+		"no lo arreglaron,no lo arreglo,no quedo bien": "not fixed",
+		"saliendo": "leaking",
+	}
+}
+
+// plainWords are everyday words a letter away from a cue word, never
+// corrected towards it.
+const plainWords = `closed opened passed pasted parked person posted pissed ticked locked looked packed picked
+	booked cooked hooked kicked licked mailed nailed sailed tailed called filled killed billed
+	hosted costed coated boated floated loaded folded holded sounds rounds bounds founds`
 
 // correctionTargets are full words misspellings are corrected towards, for
 // cues written as prefixes ("reschedul*").

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
-	"github.com/fieldtalk/fieldtalk/suggest"
 )
 
 // Source is the Suggestion.Source of everything this package suggests.
@@ -53,6 +52,7 @@ func WithLogger(l *slog.Logger) Option {
 type Suggester struct {
 	cfg   Config
 	cl    *classifier
+	langs map[string]*language // the replies, by language
 	now   func() time.Time
 	log   *slog.Logger
 	zones sync.Map // time zone name → *time.Location
@@ -73,7 +73,11 @@ func New(cfg Config, opts ...Option) (*Suggester, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Suggester{cfg: cfg, cl: cl, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	langs, err := loadLanguages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Suggester{cfg: cfg, cl: cl, langs: langs, now: time.Now, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -81,18 +85,31 @@ func New(cfg Config, opts ...Option) (*Suggester, error) {
 }
 
 // Suggest implements conversations.Suggester. It answers the request's last
-// inbound message; a request without one is an error wrapping
-// conversations.ErrInvalid.
+// inbound message, in the customer's language when it has replies in it
+// (English otherwise), and says in Suggestion.Language what it detected. A
+// request whose ToAnswer fails is an error wrapping conversations.ErrInvalid.
 func (s *Suggester) Suggest(ctx context.Context, req conversations.SuggestRequest) ([]conversations.Suggestion, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("rules: suggest: %w", err)
 	}
-	in, ok := req.LastInbound()
-	if !ok {
-		return nil, fmt.Errorf("rules: suggest: %w", conversations.Invalid("messages", "no inbound message to answer"))
+	in, err := req.ToAnswer()
+	if err != nil {
+		return nil, fmt.Errorf("rules: suggest: %w", err)
+	}
+	now := req.Now
+	if now.IsZero() {
+		now = s.now()
 	}
 	cls := s.cl.classify(in.Body)
-	f := s.facts(req, in)
+	lang, ok := s.langs[cls.language]
+	if !ok {
+		lang = s.langs[fallbackLanguage]
+	}
+	f := s.facts(req, in, now, lang)
+	f.hazard = cls.hazard
+	s.readText(&f, cls, req, now, lang)
+	// One more than asked for, in case two fill in alike.
+	replies := func(in conversations.Intent) []string { return lang.render(in, &f, s.cfg.Suggestions+1) }
 
 	type pick struct {
 		text   string
@@ -105,7 +122,7 @@ func (s *Suggester) Suggest(ctx context.Context, req conversations.SuggestReques
 		if f.author != "" {
 			text += " – " + f.author
 		}
-		key := suggest.Fold(text)
+		key := conversations.FoldSuggestion(text)
 		if len(picks) == s.cfg.Suggestions || seen[key] || utf8.RuneCountInString(text) > conversations.MaxSuggestionLength {
 			return false
 		}
@@ -114,7 +131,7 @@ func (s *Suggester) Suggest(ctx context.Context, req conversations.SuggestReques
 		return true
 	}
 
-	primary := replies(cls.intent, f, cls.hazard)
+	primary := replies(cls.intent)
 	// Answer the top intent twice; when the text carried a second intent
 	// (and is not an emergency), the last suggestion answers that one, so a
 	// misread still leaves the sender a useful reply.
@@ -130,7 +147,7 @@ func (s *Suggester) Suggest(ctx context.Context, req conversations.SuggestReques
 	}
 	if len(cls.also) > 0 && cls.intent != conversations.IntentEmergency {
 		second := cls.also[0]
-		for _, text := range replies(second, f, hazardNone) {
+		for _, text := range replies(second) {
 			if add(text, second, max(cls.confidence-0.25, 0)) {
 				break
 			}
@@ -142,19 +159,15 @@ func (s *Suggester) Suggest(ctx context.Context, req conversations.SuggestReques
 		}
 		add(text, cls.intent, max(cls.confidence-0.05*float64(i), 0))
 	}
-	// Every template list has three short entries, so this only runs when
+	// Every intent has replies with no conditions, so this only runs when
 	// names or addresses made them too long to send.
-	for _, text := range []string{
-		"Thanks for your message! I'll get back to you shortly.",
-		"Got it — let me look into this and reply in a moment.",
-	} {
+	for _, text := range replies(conversations.IntentOther) {
 		if len(picks) >= conversations.MinSuggestions {
 			break
 		}
 		add(text, cls.intent, 0.3)
 	}
 
-	now := s.now()
 	out := make([]conversations.Suggestion, len(picks))
 	for i, p := range picks {
 		out[i] = conversations.Suggestion{
@@ -168,6 +181,7 @@ func (s *Suggester) Suggest(ctx context.Context, req conversations.SuggestReques
 			Confidence: p.conf,
 			Urgent:     p.intent == conversations.IntentEmergency,
 			Source:     Source,
+			Language:   cls.language,
 			State:      conversations.SuggestionOffered,
 			CreatedAt:  now,
 		}

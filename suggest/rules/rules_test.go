@@ -101,8 +101,33 @@ func TestReplies(t *testing.T) {
 			want: []string{"sorry"}},
 		{name: "cancel with window", job: ctx["window only"], text: "pls cancel", intent: conversations.IntentCancel,
 			want: []string{"cancel your appointment for today between 10 AM and 12 PM"}},
-		{name: "reschedule", job: ctx["window only"], text: "can we do thurs instead", intent: conversations.IntentReschedule,
+		{name: "reschedule echoes the day as a question", job: ctx["window only"], text: "can we do thurs instead", intent: conversations.IntentReschedule,
+			want: []string{"Would Thursday work instead?"}},
+		{name: "reschedule with no day asks for one", job: ctx["window only"], text: "something came up, need to reschedule", intent: conversations.IntentReschedule,
 			want: []string{"What days and times work best"}},
+		{name: "a proposed time is asked back, never confirmed", job: ctx["window only"], text: "can we push it to 5", intent: conversations.IntentReschedule,
+			want: []string{"Would 5 PM work instead?"}},
+		{name: "not cancel: the question after it", job: ctx["eta"], text: "dont cancel!! i only want to know when hes coming", intent: conversations.IntentETA,
+			want: []string{"around 10:30 AM"}, never: []string{"cancel"}},
+		{name: "lateness is eta", job: ctx["stale eta"], text: "window was 8 to 10 and its past 10, is he still showing up", intent: conversations.IntentETA,
+			want: []string{"Sorry for the wait"}},
+		{name: "proximity is eta", job: ctx["eta"], text: "is he nearby", intent: conversations.IntentETA},
+		{name: "a confirm of another time is questioned", job: ctx["window only"], text: "still on for 2 to 4 right?", intent: conversations.IntentConfirm,
+			want: []string{"your appointment is today between 10 AM and 12 PM. Did you mean 2 PM?"}},
+		{name: "access correction", job: ctx["eta"], text: "correction: it's 21 Birch not 12", intent: conversations.IntentAccess,
+			want: []string{"Thanks for the correction"}, never: []string{"I've added"}},
+		{name: "billing error", job: ctx["eta"], text: "i got charged two times for one visit", intent: conversations.IntentComplaint,
+			want: []string{"sorry about the charge"}, never: []string{"refund"}},
+		{name: "noise after an install", job: ctx["eta"], text: "since you installed the new furnace it makes a loud banging", intent: conversations.IntentComplaint,
+			want: []string{"noisy"}},
+		{name: "spanish eta", job: ctx["eta"], text: "a que hora llega el tecnico?", intent: conversations.IntentETA,
+			want: []string{"Hola Maria", "Mike llega hoy alrededor de las 10:30 AM"}},
+		{name: "spanish reschedule echoes the day", job: ctx["window only"], text: "podemos cambiar la cita para el jueves?", intent: conversations.IntentReschedule,
+			want: []string{"¿Le funcionaría el jueves?"}},
+		{name: "other acknowledges the question", job: ctx["eta"], text: "do you guys install water softeners too", intent: conversations.IntentOther,
+			want: []string{"water softeners"}, never: []string{"photo"}},
+		{name: "who is this", job: ctx["eta"], text: "who is this?", intent: conversations.IntentOther,
+			want: []string{"This is Birchwood Plumbing"}},
 		{name: "confirm with window", job: ctx["window only"], text: "k", intent: conversations.IntentConfirm,
 			want: []string{"all set for today between 10 AM and 12 PM"}},
 		{name: "access names the technician", job: ctx["eta"], text: "gate code 4471", intent: conversations.IntentAccess,
@@ -257,5 +282,43 @@ func TestTextingStyles(t *testing.T) {
 				t.Errorf("%q: got %s, want %s", v, ss[0].Intent, in)
 			}
 		}
+	}
+}
+
+// TestLanguages: Spanish gets Spanish, a language the rules have no replies
+// in gets English and says what it was, a photo says nothing, and an empty
+// text with no media is ErrInvalid.
+func TestLanguages(t *testing.T) {
+	s := newSuggester(t, rules.Config{})
+	for _, tc := range []struct {
+		text, lang, want string
+	}{
+		{"hola, a que hora llega el tecnico?", "es", "Hola"},
+		{"when will the tech get here?", "en", "Hi"},
+		{"bonjour, quand est-ce que le technicien arrive?", "fr", "Hi"},
+		// Understood or not, a language without replies gets English.
+		{"olá, quando o técnico chega hoje?", "pt", "Thanks"},
+	} {
+		ss, err := s.Suggest(context.Background(), request(job(), inbound(tc.text)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sg := range ss {
+			if sg.Language != tc.lang {
+				t.Errorf("%q: language %q, want %q", tc.text, sg.Language, tc.lang)
+			}
+		}
+		if !strings.HasPrefix(ss[0].Text, tc.want) {
+			t.Errorf("%q: want a reply starting %q:%s", tc.text, tc.want, texts(ss))
+		}
+	}
+	photo := inbound("")
+	photo.Media = []conversations.Media{{URL: "https://example.com/a.jpg"}}
+	ss, err := s.Suggest(context.Background(), request(job(), photo))
+	if err != nil || ss[0].Language != "" || !strings.Contains(ss[0].Text, "photo") {
+		t.Errorf("a photo alone: %v, %+v", err, ss)
+	}
+	if _, err := s.Suggest(context.Background(), request(job(), inbound(" "))); !errors.Is(err, conversations.ErrInvalid) {
+		t.Errorf("an empty text with no media: got %v, want ErrInvalid", err)
 	}
 }

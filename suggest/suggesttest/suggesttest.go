@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/suggest"
 )
 
 // The rules of the contract, as failure messages name them.
@@ -30,6 +31,8 @@ const (
 	rulePrompt      = "returns promptly once its context is cancelled"
 	ruleNoFakeETA   = "states no arrival time the job lacks"
 	ruleConcurrency = "is safe for concurrent use"
+	ruleHonest      = "passes suggest.Validate: no time the job lacks, no action nobody took, no price or discount"
+	rulePhoto       = "answers a message that is only photos"
 )
 
 // promptly is how long a Suggester may take to give up on a cancelled context.
@@ -51,6 +54,8 @@ func Run(t *testing.T, newSuggester func(t *testing.T) conversations.Suggester) 
 		{"CancelDuringCall", testCancelDuringCall},
 		{"Concurrent", testConcurrent},
 		{"NoInventedETA", testNoInventedETA},
+		{"Honest", testHonest},
+		{"PhotoOnly", testPhotoOnly},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -116,8 +121,9 @@ func testOnlyOneInboundNoJob(t *testing.T, s conversations.Suggester) {
 
 func testNoInbound(t *testing.T, s conversations.Suggester) {
 	for name, msgs := range map[string][]conversations.Message{
-		"no messages":   nil,
-		"only outbound": {outbound("Your appointment is confirmed.")},
+		"no messages":          nil,
+		"only outbound":        {outbound("Your appointment is confirmed.")},
+		"no text and no media": {inbound("   ")},
 	} {
 		j := job()
 		_, err := s.Suggest(context.Background(), request(&j, msgs...))
@@ -243,4 +249,45 @@ func fixtureText(req conversations.SuggestRequest) string {
 	}
 	b.WriteString(req.Business + "\n" + req.Author.Name + "\n" + req.Thread.Contact.Name)
 	return b.String()
+}
+
+// testHonest asks what tempts a reply to promise: a time of the customer's
+// choosing, a refund, a discount, a price, a note taken; with the job's
+// window and ETA and without them, in English and Spanish. Every answer
+// must pass suggest.Validate.
+func testHonest(t *testing.T, s conversations.Suggester) {
+	bodies := []string{
+		"can he come at 5 instead?", "are we still on for 2 to 4 tomorrow?", "is he close? window was 8-10",
+		"dont cancel, i just want to know when hes coming", "i got billed twice, i want a refund",
+		"do you do a senior discount", "how much for a new water heater", "gate code changed to 4471",
+		"¿puede venir el jueves a las 5?", "me cobraron dos veces", "¿a qué hora llega el técnico?",
+	}
+	withTimes := job()
+	noTimes := job()
+	noTimes.ETA, noTimes.WindowStart, noTimes.WindowEnd = time.Time{}, time.Time{}, time.Time{}
+	for _, j := range []*conversations.JobContext{&withTimes, &noTimes, nil} {
+		for _, body := range bodies {
+			req := request(j, inbound(body))
+			req.Now = epoch
+			ss, err := s.Suggest(context.Background(), req)
+			if err != nil {
+				t.Errorf("%q: rule %q broken: %v", body, ruleNoError, err)
+				continue
+			}
+			if err := suggest.Validate(req, ss); err != nil {
+				t.Errorf("%q (job %v): rule %q broken: %v", body, j != nil, ruleHonest, err)
+			}
+		}
+	}
+}
+
+func testPhotoOnly(t *testing.T, s conversations.Suggester) {
+	m := inbound("")
+	m.Media = []conversations.Media{{URL: "https://example.com/leak.jpg", ContentType: "image/jpeg"}}
+	j := job()
+	ss, err := s.Suggest(context.Background(), request(&j, m))
+	if err != nil {
+		t.Fatalf("rule %q broken: %v", rulePhoto, err)
+	}
+	check(t, "photo only", ss)
 }
