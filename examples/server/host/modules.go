@@ -174,8 +174,16 @@ func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*store.DB, error)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("database open", slog.String("dialect", db.Dialect()))
-	lc.Append(fx.Hook{OnStart: db.Migrate, OnStop: func(context.Context) error { return db.Close() }})
+	log.Info("database open", slog.String("dialect", db.Dialect()), slog.Bool("citus", cfg.Citus))
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if err := db.Migrate(ctx); err != nil || !cfg.Citus {
+				return err
+			}
+			return db.Distribute(ctx)
+		},
+		OnStop: func(context.Context) error { return db.Close() },
+	})
 	return db, nil
 }
 
