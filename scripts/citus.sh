@@ -5,6 +5,8 @@
 #   eval "$(scripts/citus.sh start DIR)"   # exports FIELDTALK_CITUS_URL, FIELDTALK_CITUS_DIR
 #   scripts/citus.sh stop DIR
 #   scripts/citus.sh build                 # only build and install Citus
+#   scripts/citus.sh node-stop DIR worker1 # stop one node (fault tests)
+#   scripts/citus.sh node-start DIR worker1 # and start it again, on its port
 #
 # Citus 13.2.2 is built from the source archive in ../shared/citus next to the
 # repository (override with FIELDTALK_CITUS_SRC=DIR holding citus-13.2.2.tar.gz
@@ -87,14 +89,29 @@ free_port() {
   exit 1
 }
 
-# node NAME PORT: initdb and start one node of the cluster in DIR/NAME.
+# opts PORT DIR: the server options of every node.
+opts() {
+  echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c shared_preload_libraries=citus -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+}
+
+# node DIR NAME: initdb and start one node of the cluster in DIR/NAME on a
+# free port, which it prints. A port taken between the check and the start
+# (other servers start on this machine too) is retried with another.
 node() {
-  local dir=$1 name=$2 port=$3
+  local dir=$1 name=$2 port
   as_pg "$bin/initdb" -D "$dir/$name" -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null
-  as_pg "$bin/pg_ctl" -D "$dir/$name" -l "$dir/$name.log" -w -t 60 start \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c shared_preload_libraries=citus -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >/dev/null
-  as_pg "$bin/psql" -qAtX -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-    -c 'CREATE EXTENSION IF NOT EXISTS citus' >/dev/null
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    if as_pg "$bin/pg_ctl" -D "$dir/$name" -l "$dir/$name.log" -w -t 60 start -o "$(opts "$port" "$dir")" >/dev/null 2>&1; then
+      as_pg "$bin/psql" -qAtX -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+        -c 'CREATE EXTENSION IF NOT EXISTS citus' >/dev/null
+      echo "$port" >"$dir/$name.port"
+      echo "$port"
+      return
+    fi
+  done
+  echo "citus.sh: $name did not start; see $dir/$name.log" >&2
+  exit 1
 }
 
 sql() {
@@ -107,12 +124,9 @@ start() {
   mkdir -p "$dir"
   [ "$(id -u)" = 0 ] && chown postgres "$dir"
   local coord w1 w2
-  coord=$(free_port)
-  node "$dir" coordinator "$coord"
-  w1=$(free_port)
-  node "$dir" worker1 "$w1"
-  w2=$(free_port)
-  node "$dir" worker2 "$w2"
+  coord=$(node "$dir" coordinator)
+  w1=$(node "$dir" worker1)
+  w2=$(node "$dir" worker2)
   sql "$coord" "SELECT citus_set_coordinator_host('127.0.0.1', $coord)"
   sql "$coord" "SELECT citus_add_node('127.0.0.1', $w1)"
   sql "$coord" "SELECT citus_add_node('127.0.0.1', $w2)"
@@ -131,9 +145,19 @@ stop() {
   rm -rf "$dir"
 }
 
+node_stop() {
+  as_pg "$bin/pg_ctl" -D "$1/$2" -m fast -w stop >/dev/null
+}
+
+node_start() {
+  as_pg "$bin/pg_ctl" -D "$1/$2" -l "$1/$2.log" -w -t 60 start -o "$(opts "$(cat "$1/$2.port")" "$1")" >/dev/null
+}
+
 case "${1:-}" in
   start) start "${2:?usage: citus.sh start DIR}" ;;
   stop) stop "${2:?usage: citus.sh stop DIR}" ;;
   build) build ;;
-  *) echo "usage: citus.sh start|stop DIR | build" >&2; exit 2 ;;
+  node-stop) node_stop "${2:?usage: citus.sh node-stop DIR NAME}" "${3:?usage: citus.sh node-stop DIR NAME}" ;;
+  node-start) node_start "${2:?usage: citus.sh node-start DIR NAME}" "${3:?usage: citus.sh node-start DIR NAME}" ;;
+  *) echo "usage: citus.sh start|stop DIR | build | node-stop|node-start DIR NAME" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -247,4 +248,99 @@ func firstLine(s string) string {
 		s = s[:90] + "…"
 	}
 	return strings.ReplaceAll(s, "|", "\\|")
+}
+
+// TestDistributeNeedsCitus: on a PostgreSQL without the citus extension
+// Distribute names the missing extension and changes nothing; on SQLite it
+// is refused as invalid.
+func TestDistributeNeedsCitus(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.Postgres(t)
+	tables := func() string {
+		var s string
+		if err := db.SQL().QueryRowContext(ctx, `SELECT string_agg(c.relname || ':' || c.relkind::text || ':' || c.relnatts, ',' ORDER BY c.relname)
+FROM pg_class c WHERE c.relnamespace = to_regnamespace(current_schema())`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := tables()
+	err := db.Distribute(ctx)
+	if !errors.Is(err, conversations.ErrUnavailable) || !strings.Contains(err.Error(), "citus extension") {
+		t.Fatalf("Distribute without Citus: %v, want ErrUnavailable naming the citus extension", err)
+	}
+	if after := tables(); after != before {
+		t.Fatalf("a refused Distribute changed the schema:\nbefore %s\nafter  %s", before, after)
+	}
+	if err := db.PutStaff(ctx, conversations.Staff{Tenant: "t", ID: "s", Role: conversations.RoleAdmin}); err != nil {
+		t.Fatalf("the store works on after a refused Distribute: %v", err)
+	}
+	if err := testdb.SQLite(t).Distribute(ctx); !errors.Is(err, conversations.ErrInvalid) {
+		t.Fatalf("Distribute on SQLite: %v, want ErrInvalid", err)
+	}
+}
+
+// TestDistributeIsIdempotent lays a schema out twice (as every start
+// does): the second call changes nothing, and every table with a tenant
+// is distributed and co-located, business_numbers a reference table, and
+// the rest (the migrations' record, the job queue's tables) left on the
+// coordinator.
+func TestDistributeIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.Citus(t)
+	ob, err := outbox.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	layout := func() map[string]string {
+		rows, err := db.SQL().QueryContext(ctx, `SELECT c.relname, coalesce(p.partmethod::text || ':' || p.colocationid, 'local'),
+  EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')
+FROM pg_class c LEFT JOIN pg_dist_partition p ON p.logicalrelid = c.oid
+WHERE c.relnamespace = to_regnamespace(current_schema()) AND c.relkind = 'r'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var name, how string
+			var tenant bool
+			if err := rows.Scan(&name, &how, &tenant); err != nil {
+				t.Fatal(err)
+			}
+			if !tenant && how != "local" {
+				t.Errorf("%s has no tenant_id but is laid out as %s", name, how)
+			}
+			out[name] = how
+		}
+		return out
+	}
+	first := layout()
+	if err := db.Distribute(ctx); err != nil {
+		t.Fatalf("a second Distribute: %v", err)
+	}
+	second := layout()
+	if fmt.Sprint(first) != fmt.Sprint(second) {
+		t.Fatalf("a second Distribute changed the layout:\n%v\n%v", first, second)
+	}
+	anchor := first["staff"]
+	if !strings.HasPrefix(anchor, "h:") {
+		t.Fatalf("staff is laid out as %q, want hash-distributed", anchor)
+	}
+	if !strings.HasPrefix(first["business_numbers"], "n:") {
+		t.Errorf("business_numbers is laid out as %q, want a reference table", first["business_numbers"])
+	}
+	for _, name := range []string{"fieldtalk_migrations", "river_job"} {
+		if first[name] != "local" {
+			t.Errorf("%s is laid out as %q, want left on the coordinator", name, first[name])
+		}
+	}
+	for _, name := range []string{"threads", "messages", "staff_thread_visibility", "read_marks", "tenant_counters", "notifications"} {
+		if first[name] != anchor {
+			t.Errorf("%s is laid out as %q, want co-located with staff (%s)", name, first[name], anchor)
+		}
+	}
 }
