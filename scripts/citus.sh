@@ -5,6 +5,7 @@
 #   eval "$(scripts/citus.sh start DIR)"   # exports FIELDTALK_CITUS_URL, FIELDTALK_CITUS_DIR
 #   scripts/citus.sh stop DIR
 #   scripts/citus.sh build                 # only build and install Citus
+#   scripts/citus.sh add-worker DIR worker3 # start one more worker and register it
 #   scripts/citus.sh node-stop DIR worker1 # stop one node (fault tests)
 #   scripts/citus.sh node-start DIR worker1 # and start it again, on its port
 #
@@ -145,6 +146,13 @@ stop() {
   rm -rf "$dir"
 }
 
+add_worker() {
+  local dir=$1 name=$2 port
+  port=$(node "$dir" "$name")
+  sql "$(cat "$dir/coordinator.port")" "SELECT citus_add_node('127.0.0.1', $port)"
+  echo "$port"
+}
+
 node_stop() {
   as_pg "$bin/pg_ctl" -D "$1/$2" -m fast -w stop >/dev/null
 }
@@ -157,7 +165,8 @@ case "${1:-}" in
   start) start "${2:?usage: citus.sh start DIR}" ;;
   stop) stop "${2:?usage: citus.sh stop DIR}" ;;
   build) build ;;
+  add-worker) add_worker "${2:?usage: citus.sh add-worker DIR NAME}" "${3:?usage: citus.sh add-worker DIR NAME}" ;;
   node-stop) node_stop "${2:?usage: citus.sh node-stop DIR NAME}" "${3:?usage: citus.sh node-stop DIR NAME}" ;;
   node-start) node_start "${2:?usage: citus.sh node-start DIR NAME}" "${3:?usage: citus.sh node-start DIR NAME}" ;;
-  *) echo "usage: citus.sh start|stop DIR | build | node-stop|node-start DIR NAME" >&2; exit 2 ;;
+  *) echo "usage: citus.sh start|stop DIR | build | add-worker|node-stop|node-start DIR NAME" >&2; exit 2 ;;
 esac

@@ -18,20 +18,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -z "${FIELDTALK_POSTGRES_URL:-}" ]; then
-  pgdir=$(mktemp -d /tmp/fieldtalk-pg.XXXXXX)
-  cleanups+=('scripts/pg.sh stop "$pgdir"')
+# start_server NAME SCRIPT VAR: unless VAR is set already, start a throwaway
+# server with scripts/SCRIPT.sh (stopped on exit) and take in the variables
+# it prints. Under CI=true one that does not start fails the run.
+start_server() {
+  local name=$1 script=$2 var=$3 dir out t0
+  [ -z "${!var:-}" ] || return 0
+  dir=$(mktemp -d "/tmp/fieldtalk-$script.XXXXXX")
+  cleanups+=("scripts/$script.sh stop '$dir'")
   t0=$(date +%s%N)
-  if out=$(scripts/pg.sh start "$pgdir"); then
+  if out=$(scripts/$script.sh start "$dir"); then
     eval "$out"
-    echo "PostgreSQL started in $(( ($(date +%s%N) - t0) / 1000000 )) ms on $FIELDTALK_POSTGRES_URL"
+    echo "$name started in $(( ($(date +%s%N) - t0) / 1000000 )) ms on ${!var}"
   elif [ "${CI:-}" = true ]; then
-    echo "test.sh: PostgreSQL did not start; CI requires it" >&2
+    echo "test.sh: $name did not start; CI requires it" >&2
     exit 1
   else
-    echo "test.sh: PostgreSQL did not start; its tests will be skipped" >&2
+    echo "test.sh: $name did not start; its tests will be skipped" >&2
   fi
-fi
+}
+
+start_server PostgreSQL pg FIELDTALK_POSTGRES_URL
 
 # --- Citus: a coordinator and two workers (scripts/citus.sh), for the
 # suites that must hold on a sharded PostgreSQL: storetest, the outbox,
@@ -40,20 +47,7 @@ fi
 # (about 4 minutes on 2 cores; FIELDTALK_CITUS_SRC overrides the place);
 # later runs only start the cluster. Set FIELDTALK_CITUS_URL to use a
 # cluster you already run instead.
-if [ -z "${FIELDTALK_CITUS_URL:-}" ]; then
-  citusdir=$(mktemp -d /tmp/fieldtalk-citus.XXXXXX)
-  cleanups+=('scripts/citus.sh stop "$citusdir"')
-  t0=$(date +%s%N)
-  if out=$(scripts/citus.sh start "$citusdir"); then
-    eval "$out"
-    echo "Citus started in $(( ($(date +%s%N) - t0) / 1000000 )) ms on $FIELDTALK_CITUS_URL"
-  elif [ "${CI:-}" = true ]; then
-    echo "test.sh: Citus did not start; CI requires it" >&2
-    exit 1
-  else
-    echo "test.sh: Citus did not start; its tests will be skipped" >&2
-  fi
-fi
+start_server Citus citus FIELDTALK_CITUS_URL
 # --- end of Citus
 
 go vet ./...
