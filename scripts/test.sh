@@ -5,24 +5,50 @@
 #
 # Set FIELDTALK_POSTGRES_URL to use a server you already run instead.
 # With CI=true a PostgreSQL that cannot start fails the run; the tests never
-# skip PostgreSQL there.
+# skip PostgreSQL there. The same holds for the Citus cluster below
+# (FIELDTALK_CITUS_URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${FIELDTALK_POSTGRES_URL:-}" ]; then
-  pgdir=$(mktemp -d /tmp/fieldtalk-pg.XXXXXX)
-  trap 'scripts/pg.sh stop "$pgdir"' EXIT
+# Cleanups of the blocks below, run in reverse order on exit.
+cleanups=()
+cleanup() {
+  local i
+  for (( i=${#cleanups[@]}-1; i>=0; i-- )); do eval "${cleanups[i]}" || true; done
+}
+trap cleanup EXIT
+
+# start_server NAME SCRIPT VAR: unless VAR is set already, start a throwaway
+# server with scripts/SCRIPT.sh (stopped on exit) and take in the variables
+# it prints. Under CI=true one that does not start fails the run.
+start_server() {
+  local name=$1 script=$2 var=$3 dir out t0
+  [ -z "${!var:-}" ] || return 0
+  dir=$(mktemp -d "/tmp/fieldtalk-$script.XXXXXX")
+  cleanups+=("scripts/$script.sh stop '$dir'")
   t0=$(date +%s%N)
-  if out=$(scripts/pg.sh start "$pgdir"); then
+  if out=$(scripts/$script.sh start "$dir"); then
     eval "$out"
-    echo "PostgreSQL started in $(( ($(date +%s%N) - t0) / 1000000 )) ms on $FIELDTALK_POSTGRES_URL"
+    echo "$name started in $(( ($(date +%s%N) - t0) / 1000000 )) ms on ${!var}"
   elif [ "${CI:-}" = true ]; then
-    echo "test.sh: PostgreSQL did not start; CI requires it" >&2
+    echo "test.sh: $name did not start; CI requires it" >&2
     exit 1
   else
-    echo "test.sh: PostgreSQL did not start; its tests will be skipped" >&2
+    echo "test.sh: $name did not start; its tests will be skipped" >&2
   fi
-fi
+}
+
+start_server PostgreSQL pg FIELDTALK_POSTGRES_URL
+
+# --- Citus: a coordinator and two workers (scripts/citus.sh), for the
+# suites that must hold on a sharded PostgreSQL: storetest, the outbox,
+# pgbus and the example server's end-to-end tests (testdb.Citus,
+# testdb.CitusDSN). The first run builds Citus 13.2.2 from ../shared/citus
+# (about 4 minutes on 2 cores; FIELDTALK_CITUS_SRC overrides the place);
+# later runs only start the cluster. Set FIELDTALK_CITUS_URL to use a
+# cluster you already run instead.
+start_server Citus citus FIELDTALK_CITUS_URL
+# --- end of Citus
 
 go vet ./...
 args=("$@")

@@ -32,7 +32,7 @@ func badgeSQL(sc conversations.Scope) (string, []slot, bool) {
 	if parts.walk.internal {
 		terms = append(terms, `coalesce((SELECT sum(`+unreadOf("t")+`)
   FROM threads t WHERE t.tenant_id = ? AND NOT t.archived AND t.kind = 'internal'), 0)`)
-		args = append(args, staff, tenant)
+		args = append(args, tenant, staff, tenant)
 	}
 	if parts.vis() {
 		terms = append(terms, `coalesce((SELECT sum(v.last_seq - v.read_seq)

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,6 +48,13 @@ type config struct {
 	log      *slog.Logger
 	now      func() time.Time
 	maxConns int
+	// distributed is set by Distribute: the schema is laid out on Citus,
+	// and the statements that would not route to one shard give way to
+	// ones that do.
+	distributed atomic.Bool
+	// trace, when set (tests only, see export_test.go), is told every
+	// statement the store runs on PostgreSQL, with its arguments.
+	trace func(query string, args []any)
 }
 
 // WithLogger sets the logger. Queries are logged at debug level, migrations at
@@ -167,7 +175,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("store: open %s: %w: %w", dialect, conversations.ErrUnavailable, err)
 	}
-	bdb.AddQueryHook(queryLogger{log: cfg.log})
+	bdb.AddQueryHook(queryLogger{log: cfg.log, cfg: cfg})
 	return &DB{cfg: cfg, root: bdb, idb: bdb, raw: bdb.DB, dialect: dialect, pgcfg: pgcfg, stmts: &sync.Map{}}, nil
 }
 

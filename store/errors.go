@@ -2,8 +2,12 @@ package store
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -56,14 +60,32 @@ func isForeignKeyViolation(err error) bool {
 	return false
 }
 
+// isUnavailable reports a database that could not be reached: the
+// connection failed or broke (SQLSTATE class 08, which is also what a Citus
+// coordinator answers when the worker holding the tenant's shard is down),
+// or the server is shutting down or starting up (57P01-57P03).
+func isUnavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 // dbErr wraps a database error for op with the sentinel it means: no row is
-// ErrNotFound, a unique clash ErrConflict, a dangling reference ErrNotFound.
+// ErrNotFound, a unique clash ErrConflict, a dangling reference ErrNotFound,
+// an unreachable database (or Citus worker) ErrUnavailable.
 func dbErr(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("store: %s: %w", op, conversations.ErrNotFound)
+	case isUnavailable(err):
+		return fmt.Errorf("store: %s: %w: %w", op, conversations.ErrUnavailable, err)
 	case isUniqueViolation(err):
 		return fmt.Errorf("store: %s: %w: %w", op, conversations.ErrConflict, err)
 	case isForeignKeyViolation(err):

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -33,11 +34,15 @@ func TestClassifyByCode(t *testing.T) {
 		{"sqlite foreign key", fakeSQLiteError{787}, conversations.ErrNotFound},
 		{"sqlite not null", fakeSQLiteError{1299}, nil},
 		{"text only", errors.New("UNIQUE constraint failed: threads.id"), nil},
+		{"pg connection failure (a Citus worker down)", &pgconn.PgError{Code: "08006", Message: "connection to the remote node failed"}, conversations.ErrUnavailable},
+		{"pg shutting down", &pgconn.PgError{Code: "57P01"}, conversations.ErrUnavailable},
+		{"broken connection", fmt.Errorf("query: %w", io.ErrUnexpectedEOF), conversations.ErrUnavailable},
+		{"pg syntax", &pgconn.PgError{Code: "42601", Message: "connection"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := dbErr("op", c.err)
-			for _, s := range []error{conversations.ErrConflict, conversations.ErrNotFound} {
+			for _, s := range []error{conversations.ErrConflict, conversations.ErrNotFound, conversations.ErrUnavailable} {
 				if got, want := errors.Is(err, s), s == c.sentinel; got != want {
 					t.Errorf("dbErr(%v): errors.Is(%v) = %v, want %v", c.err, s, got, want)
 				}

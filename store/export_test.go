@@ -57,5 +57,12 @@ var (
 	Classify              = dbErr
 )
 
+// WithTrace has trace told every statement the store runs on PostgreSQL
+// (with $n placeholders and its arguments; bun's come with the arguments in
+// the text).
+func WithTrace(trace func(query string, args []any)) Option {
+	return func(c *config) { c.trace = trace }
+}
+
 // MigrateTo applies the migrations numbered up to last only.
 func MigrateTo(ctx context.Context, db *DB, last int) error { return db.migrateTo(ctx, last) }

@@ -30,7 +30,10 @@ func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conver
 		return conversations.Thread{}, conversations.Message{}, false, err
 	}
 	m = s.newMessage(m)
-	if s.pg() {
+	// The fast statement finds the tenant inside itself, which Citus cannot
+	// route: a distributed store takes the general path, whose statements
+	// each name the tenant (found first, in the replicated number table).
+	if s.pg() && !s.cfg.distributed.Load() {
 		th, out, created, done, err := s.inboundFast(ctx, op, t, m)
 		if done || err != nil {
 			return th, out, created, err

@@ -102,10 +102,13 @@ func (p scopeParts) visRows() string {
   WHERE v.tenant_id = ? AND v.staff_id = ? AND NOT v.archived AND ` + p.visCond()
 }
 
-// unreadOf is the viewer's unread count of the thread aliased a.
+// unreadOf is the viewer's unread count of the thread aliased a. Its
+// arguments are the tenant and the staff member: the tenant is named, not
+// taken from the outer row, so that Citus routes the statement to the
+// tenant's shard (it does not follow equalities into a correlated subquery).
 func unreadOf(a string) string {
 	return a + `.last_seq - coalesce((SELECT r.read_seq FROM read_marks r
-  WHERE r.tenant_id = ` + a + `.tenant_id AND r.staff_id = ? AND r.thread_id = ` + a + `.id), 0)`
+  WHERE r.tenant_id = ? AND r.staff_id = ? AND r.thread_id = ` + a + `.id), 0)`
 }
 
 type cursor struct {
@@ -156,8 +159,8 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 			args = append(args, slotAfterAt, slotAfterID)
 		}
 		if f == conversations.FilterUnread {
-			q += " AND t.last_seq > coalesce((SELECT r.read_seq FROM read_marks r\n  WHERE r.tenant_id = t.tenant_id AND r.staff_id = ? AND r.thread_id = t.id), 0)"
-			args = append(args, staff)
+			q += " AND t.last_seq > coalesce((SELECT r.read_seq FROM read_marks r\n  WHERE r.tenant_id = ? AND r.staff_id = ? AND r.thread_id = t.id), 0)"
+			args = append(args, tenant, staff)
 		}
 		branches = append(branches, q+"\nORDER BY t.last_message_at DESC, t.id DESC LIMIT "+lim)
 	}
@@ -179,8 +182,11 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 			q += " AND v.last_seq > v.read_seq"
 		}
 		q += "\n  ORDER BY v.last_message_at DESC, v.thread_id DESC LIMIT " + lim
+		// The join names the tenant rather than taking it from vp: Citus
+		// routes a join with a subquery only when it sees each side's shard.
 		branches = append(branches, "SELECT "+threadColumns("t")+", t.tenant_id, vp.unread,\n  vp.last_message_at AS sort_at, vp.thread_id AS sort_id\nFROM ("+q+") vp\n"+
-			"CROSS JOIN threads t\nWHERE t.tenant_id = vp.tenant_id AND t.id = vp.thread_id")
+			"CROSS JOIN threads t\nWHERE t.tenant_id = ? AND t.id = vp.thread_id")
+		args = append(args, tenant)
 	}
 	var from string
 	switch len(branches) {
@@ -199,7 +205,7 @@ func inboxSQL(sc conversations.Scope, f conversations.InboxFilter, limit int, af
 	unread := "p.unread"
 	if !parts.walk.empty() {
 		unread = "coalesce(p.unread, " + unreadOf("p") + ")"
-		args = append([]slot{staff}, args...)
+		args = append([]slot{tenant, staff}, args...)
 	}
 	query = "SELECT " + threadColumns("p") + ",\n  " + unread + "\nFROM " + from +
 		"\nORDER BY p.sort_at DESC, p.sort_id DESC"

@@ -37,6 +37,7 @@ func (s *DB) pipeline(ctx context.Context, label string, stmts ...pipelined) err
 		types := c.TypeMap()
 		var b pgconn.Batch
 		for _, st := range stmts {
+			s.traced(st.text, st.args)
 			sd, err := c.Prepare(ctx, st.text, st.text) // a no-op once the connection has it
 			if err != nil {
 				return err

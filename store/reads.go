@@ -39,10 +39,12 @@ func (s *DB) MarkRead(ctx context.Context, tenant conversations.TenantID, staff 
 			archived bool
 			old      sql.NullInt64
 		)
+		// The tenant is named in the subquery too: Citus routes a locking
+		// read only when it sees the shard of every table it reads.
 		err := tx.queryRow(ctx, `SELECT t.kind, t.last_seq, t.archived,
-  (SELECT r.read_seq FROM read_marks r WHERE r.tenant_id = t.tenant_id AND r.staff_id = ? AND r.thread_id = t.id)
+  (SELECT r.read_seq FROM read_marks r WHERE r.tenant_id = ? AND r.staff_id = ? AND r.thread_id = t.id)
 FROM threads t WHERE t.tenant_id = ? AND t.id = ?`+lockThread,
-			string(staff), string(tenant), string(thread)).Scan(&kind, &lastSeq, &archived, &old)
+			string(tenant), string(staff), string(tenant), string(thread)).Scan(&kind, &lastSeq, &archived, &old)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound(op, "thread "+string(thread))
 		}
@@ -116,8 +118,8 @@ WHERE tenant_id = ? AND staff_id = ? AND thread_id = ?`,
 func (s *DB) ReadHorizon(ctx context.Context, tenant conversations.TenantID, staff conversations.StaffID, thread conversations.ThreadID) (int64, error) {
 	var h int64
 	err := s.queryRow(ctx, `SELECT coalesce((SELECT r.read_seq FROM read_marks r
-  WHERE r.tenant_id = t.tenant_id AND r.staff_id = ? AND r.thread_id = t.id), 0)
-FROM threads t WHERE t.tenant_id = ? AND t.id = ?`, string(staff), string(tenant), string(thread)).Scan(&h)
+  WHERE r.tenant_id = ? AND r.staff_id = ? AND r.thread_id = t.id), 0)
+FROM threads t WHERE t.tenant_id = ? AND t.id = ?`, string(tenant), string(staff), string(tenant), string(thread)).Scan(&h)
 	if err != nil {
 		return 0, dbErr("read horizon", err)
 	}

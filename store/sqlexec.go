@@ -40,6 +40,7 @@ func (s *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 		return s.idb.ExecContext(ctx, query, args...)
 	}
 	q, a := pgStatement(query, args)
+	s.traced(q, args)
 	start := time.Now()
 	res, err := s.raw.ExecContext(ctx, q, a...)
 	s.logQuery(ctx, query, start, err)
@@ -51,6 +52,7 @@ func (s *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 		return s.idb.QueryContext(ctx, query, args...)
 	}
 	q, a := pgStatement(query, args)
+	s.traced(q, args)
 	start := time.Now()
 	rows, err := s.raw.QueryContext(ctx, q, a...)
 	s.logQuery(ctx, query, start, err)
@@ -62,6 +64,7 @@ func (s *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 		return s.idb.QueryRowContext(ctx, query, args...)
 	}
 	q, a := pgStatement(query, args)
+	s.traced(q, args)
 	start := time.Now()
 	row := s.raw.QueryRowContext(ctx, q, a...)
 	s.logQuery(ctx, query, start, row.Err())
@@ -178,6 +181,7 @@ func (s *DB) read(ctx context.Context, st shaped, v *slotValues, dest []any, fn 
 		for _, sl := range st.slots {
 			args = append(args, v[sl])
 		}
+		s.traced(st.text, args[1:])
 		err = s.withPgx(ctx, func(c *pgx.Conn) error {
 			rows, err := c.Query(ctx, st.text, args...)
 			if err != nil {
@@ -228,6 +232,13 @@ func (s *DB) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
 	})
 }
 
+// traced tells the tracer, if any, of a statement about to run.
+func (s *DB) traced(query string, args []any) {
+	if s.cfg.trace != nil {
+		s.cfg.trace(query, args)
+	}
+}
+
 func (s *DB) logQuery(ctx context.Context, query string, start time.Time, err error) {
 	if !s.cfg.log.Enabled(ctx, slog.LevelDebug) {
 		return
@@ -247,11 +258,17 @@ func logQuery(ctx context.Context, log *slog.Logger, query string, start time.Ti
 }
 
 // queryLogger logs bun's queries at debug level.
-type queryLogger struct{ log *slog.Logger }
+type queryLogger struct {
+	log *slog.Logger
+	cfg *config
+}
 
 func (h queryLogger) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
 func (h queryLogger) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
+	if h.cfg.trace != nil {
+		h.cfg.trace(e.Query, nil) // bun formats the arguments into the text
+	}
 	if !h.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}

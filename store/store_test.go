@@ -11,12 +11,16 @@ import (
 
 var seed = flag.Int64("seed", 0, "extra seed for the randomized differential test (0: one from the clock)")
 
-// TestStore runs the conformance suite on both databases.
+// TestStore runs the conformance suite on both databases, and on a Citus
+// cluster, where every statement the suite runs must route to one shard.
 func TestStore(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.SQLite(t) }, storetest.Seed(*seed))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.Postgres(t) }, storetest.Seed(*seed))
+	})
+	t.Run("citus", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.Citus(t) }, storetest.Seed(*seed))
 	})
 }

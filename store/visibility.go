@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -55,14 +56,79 @@ WHERE tenant_id = ? AND staff_id = ? AND thread_id = ?`
 // until the transaction ends (see above). Arguments: tenant, thread.
 const lockThreadSQL = `SELECT 1 FROM threads t WHERE t.tenant_id = ? AND t.id = ? FOR NO KEY UPDATE`
 
-// visibilityCols are the columns a new visibility row is inserted with;
-// visibilityCopy selects the copies from threads t, with the read horizon
-// of the staff member whose id is the argument.
-const (
-	visibilityCols = `(tenant_id, staff_id, thread_id, participant, job_refs, kind, archived, last_message_at, last_seq, read_seq)`
-	visibilityCopy = `t.kind, t.archived, t.last_message_at, t.last_seq,
-  coalesce((SELECT r.read_seq FROM read_marks r WHERE r.tenant_id = t.tenant_id AND r.staff_id = ? AND r.thread_id = t.id), 0)`
-)
+// New visibility rows are read, then inserted: a SELECT of the rows'
+// values (the copies from threads t, and the staff member's read horizon),
+// then one INSERT ... VALUES per row. An INSERT ... SELECT would be one
+// statement, but Citus runs it on every shard of the table (it prunes the
+// shards of neither side), where each of these runs on the tenant's.
+//
+// visibilityCopy selects a row's copies from threads t and the read
+// horizon of the staff member in column staffExpr; its argument is the
+// tenant, named rather than taken from t so that Citus sees the subquery's
+// shard.
+const visibilityCopy = `t.id, t.kind, t.archived, t.last_message_at, t.last_seq,
+  coalesce((SELECT r.read_seq FROM read_marks r WHERE r.tenant_id = ? AND r.staff_id = %[1]s AND r.thread_id = t.id), 0)`
+
+// insertVisibilitySQL inserts one visibility row, or adds its reasons to
+// the row there is: participant, and job_refs (0 or 1). Arguments: tenant,
+// staff, thread, participant, job_refs, kind, archived, last_message_at,
+// last_seq, read_seq.
+const insertVisibilitySQL = `INSERT INTO staff_thread_visibility
+  (tenant_id, staff_id, thread_id, participant, job_refs, kind, archived, last_message_at, last_seq, read_seq)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant_id, staff_id, thread_id) DO UPDATE
+SET participant = staff_thread_visibility.participant OR EXCLUDED.participant,
+    job_refs = staff_thread_visibility.job_refs + EXCLUDED.job_refs`
+
+// addVisibility reads the new visibility rows query selects (staff_id,
+// then visibilityCopy's columns) and inserts each, for participant or with
+// one job reference.
+func (s *DB) addVisibility(ctx context.Context, tenant conversations.TenantID, participant bool, query string, args ...any) error {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	var inserts [][]any
+	for rows.Next() {
+		var (
+			staff, thread, kind string
+			archived            bool
+			at                  time.Time
+			seq, read           int64
+		)
+		if err := rows.Scan(&staff, &thread, &kind, &archived, timeCol{&at}, &seq, &read); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		refs := 1
+		if participant {
+			refs = 0
+		}
+		inserts = append(inserts, []any{string(tenant), staff, thread, participant, refs, kind, archived, at, seq, read})
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if s.pg() && len(inserts) > 1 {
+		// One round trip for them all.
+		stmts := make([]pipelined, len(inserts))
+		for i, a := range inserts {
+			stmts[i] = pipelined{text: insertVisibilityPG, args: a}
+		}
+		return s.pipeline(ctx, "add visibility", stmts...)
+	}
+	for _, a := range inserts {
+		if _, err := s.exec(ctx, insertVisibilitySQL, a...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var insertVisibilityPG = numbered(insertVisibilitySQL)
 
 // bumpVisibility runs bumpVisibilitySQL for a message appended at at that
 // took seq.
@@ -93,12 +159,9 @@ ON CONFLICT DO NOTHING`, string(tenant), string(thread), string(staff))
 	if err := s.lockThread(ctx, tenant, thread); err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO staff_thread_visibility `+visibilityCols+`
-SELECT t.tenant_id, ?, t.id, true, 0, `+visibilityCopy+`
-FROM threads t WHERE t.tenant_id = ? AND t.id = ?
-ON CONFLICT (tenant_id, staff_id, thread_id) DO UPDATE SET participant = true`,
-		string(staff), string(staff), string(tenant), string(thread))
-	return err
+	return s.addVisibility(ctx, tenant, true, `SELECT CAST(? AS TEXT), `+fmt.Sprintf(visibilityCopy, "?")+`
+FROM threads t WHERE t.tenant_id = ? AND t.id = ?`,
+		string(staff), string(tenant), string(staff), string(tenant), string(thread))
 }
 
 func (s *DB) removeParticipant(ctx context.Context, tenant conversations.TenantID, thread conversations.ThreadID, staff conversations.StaffID) error {
@@ -135,16 +198,11 @@ ON CONFLICT DO NOTHING`, string(tenant), string(thread), string(job))
 	if err := s.lockThread(ctx, tenant, thread); err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO staff_thread_visibility `+visibilityCols+`
-SELECT a.tenant_id, a.staff_id, t.id, false, 1, t.kind, t.archived, t.last_message_at, t.last_seq,
-  coalesce((SELECT r.read_seq FROM read_marks r WHERE r.tenant_id = t.tenant_id AND r.staff_id = a.staff_id AND r.thread_id = t.id), 0)
+	return s.addVisibility(ctx, tenant, false, `SELECT a.staff_id, `+fmt.Sprintf(visibilityCopy, "a.staff_id")+`
 FROM job_assignments a CROSS JOIN threads t
-WHERE a.tenant_id = ? AND a.job_id = ? AND t.tenant_id = a.tenant_id AND t.id = ?
-ORDER BY a.staff_id
-ON CONFLICT (tenant_id, staff_id, thread_id) DO UPDATE
-SET job_refs = staff_thread_visibility.job_refs + 1`,
-		string(tenant), string(job), string(thread))
-	return err
+WHERE a.tenant_id = ? AND a.job_id = ? AND t.tenant_id = ? AND t.id = ?
+ORDER BY a.staff_id`,
+		string(tenant), string(tenant), string(job), string(tenant), string(thread))
 }
 
 // unlinkJob is linkJob undone. The caller holds the job's lock.
@@ -186,20 +244,16 @@ ON CONFLICT DO NOTHING`, string(tenant), string(job), string(staff))
 		// threads lock them in one order; the job's lock keeps the set from
 		// changing meanwhile.
 		if _, err := s.exec(ctx, `SELECT 1 FROM thread_jobs j CROSS JOIN threads t
-WHERE j.tenant_id = ? AND j.job_id = ? AND t.tenant_id = j.tenant_id AND t.id = j.thread_id
-ORDER BY t.id FOR NO KEY UPDATE OF t`, string(tenant), string(job)); err != nil {
+WHERE j.tenant_id = ? AND j.job_id = ? AND t.tenant_id = ? AND t.id = j.thread_id
+ORDER BY t.id FOR NO KEY UPDATE OF t`, string(tenant), string(job), string(tenant)); err != nil {
 			return err
 		}
 	}
-	_, err = s.exec(ctx, `INSERT INTO staff_thread_visibility `+visibilityCols+`
-SELECT j.tenant_id, ?, j.thread_id, false, 1, `+visibilityCopy+`
+	return s.addVisibility(ctx, tenant, false, `SELECT CAST(? AS TEXT), `+fmt.Sprintf(visibilityCopy, "?")+`
 FROM thread_jobs j CROSS JOIN threads t
-WHERE j.tenant_id = ? AND j.job_id = ? AND t.tenant_id = j.tenant_id AND t.id = j.thread_id
-ORDER BY j.thread_id
-ON CONFLICT (tenant_id, staff_id, thread_id) DO UPDATE
-SET job_refs = staff_thread_visibility.job_refs + 1`,
-		string(staff), string(staff), string(tenant), string(job))
-	return err
+WHERE j.tenant_id = ? AND j.job_id = ? AND t.tenant_id = ? AND t.id = j.thread_id
+ORDER BY j.thread_id`,
+		string(staff), string(tenant), string(staff), string(tenant), string(job), string(tenant))
 }
 
 // unassign is assign undone. The caller holds the job's lock.

@@ -64,6 +64,14 @@ func newEnv(ctx context.Context, cfg config, dsn string) (*env, error) {
 		e.close()
 		return nil, err
 	}
+	if cfg.citus {
+		// Seeded on the coordinator, then spread over the workers (once:
+		// a distributed dataset is left as it is).
+		if err := e.db.Distribute(ctx); err != nil {
+			e.close()
+			return nil, err
+		}
+	}
 	e.svc, err = conversations.NewService(conversations.Config{Store: e.db, Policy: policy.Default()})
 	if err != nil {
 		e.close()

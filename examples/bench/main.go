@@ -85,6 +85,7 @@ func main() {
 
 type config struct {
 	dsn        string
+	citus      bool
 	seed       seed.Config
 	schema     string
 	reseed     bool
@@ -104,6 +105,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.dsn, "dsn", "", "PostgreSQL URL of a server the benchmark may fill (required)")
+	fs.BoolVar(&c.citus, "citus", false, "the server is a Citus coordinator: distribute the dataset (store.Distribute) before measuring")
 	fs.IntVar(&c.seed.Threads, "threads", seed.DefaultThreads, "customer threads")
 	fs.IntVar(&c.seed.Messages, "messages", seed.DefaultMessages, "messages")
 	fs.IntVar(&c.seed.Businesses, "businesses", seed.DefaultBusinesses, "businesses (tenants)")

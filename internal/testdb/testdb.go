@@ -9,6 +9,14 @@
 // one), dropped when the test ends. Without that variable PostgreSQL tests
 // are skipped, except under CI=true, where they fail: CI must never pass
 // without having run them.
+//
+// The suites that must hold on a sharded PostgreSQL also run on Citus
+// (Citus, CitusDSN, EachDistributed): fresh schemas on the coordinator named
+// by FIELDTALK_CITUS_URL (scripts/citus.sh starts a cluster), laid out by
+// store.Distribute, with the same skip-or-fail rule. Their connections make
+// any statement that would run on more than one shard an error
+// (citus.multi_task_query_log_level), so those suites also prove that
+// everything they do routes to one shard.
 package testdb
 
 import (
@@ -19,6 +27,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,12 +40,28 @@ import (
 // EnvPostgresURL names the variable holding the PostgreSQL server's URL.
 const EnvPostgresURL = "FIELDTALK_POSTGRES_URL"
 
+// EnvCitusURL names the variable holding the URL of a Citus coordinator.
+const EnvCitusURL = "FIELDTALK_CITUS_URL"
+
+// CitusShardCount is the shard count of the tables the tests distribute:
+// enough that a cluster's tenants spread over both workers, few enough that
+// laying out a schema per test stays quick (Citus's default is 32).
+const CitusShardCount = 4
+
 // Each runs fn as the subtests "sqlite" and "postgres", each with its own
 // fresh database.
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// EachDistributed is Each followed by the subtest "citus", on a fresh
+// distributed schema of the Citus cluster.
+func EachDistributed(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	Each(t, fn)
+	t.Run("citus", func(t *testing.T) { fn(t, Citus(t)) })
 }
 
 // SQLite returns a fresh migrated store in a file under t.TempDir(), closed
@@ -57,16 +83,49 @@ func Postgres(t testing.TB) *store.DB {
 // to drive Open or Migrate themselves.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvPostgresURL)
+	return schemaDSN(t, EnvPostgresURL, "PostgreSQL", "pg.sh", nil)
+}
+
+// Citus returns a fresh migrated store in a schema of its own on the Citus
+// cluster, laid out by Distribute, dropped when the test ends.
+func Citus(t testing.TB) *store.DB {
+	t.Helper()
+	db := open(t, CitusDSN(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := db.Distribute(ctx); err != nil {
+		t.Fatalf("testdb: distribute: %v", err)
+	}
+	return db
+}
+
+// CitusDSN is PostgresDSN on the Citus coordinator: an empty schema, and a
+// DSN whose connections use it, distribute with CitusShardCount shards and
+// fail every statement that would run on more than one shard. The caller
+// migrates and distributes.
+func CitusDSN(t testing.TB) string {
+	t.Helper()
+	return schemaDSN(t, EnvCitusURL, "Citus", "citus.sh", map[string]string{
+		"citus.shard_count":                strconv.Itoa(CitusShardCount),
+		"citus.multi_task_query_log_level": "error",
+	})
+}
+
+// schemaDSN creates an empty schema on the server named by env, dropped when
+// the test ends, and returns a DSN whose connections use it (search_path)
+// with the given settings.
+func schemaDSN(t testing.TB, env, what, script string, settings map[string]string) string {
+	t.Helper()
+	base := os.Getenv(env)
 	if base == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("testdb: %s is not set, and CI must run the PostgreSQL tests (start a server with scripts/pg.sh)", EnvPostgresURL)
+			t.Fatalf("testdb: %s is not set, and CI must run the %s tests (start one with scripts/%s)", env, what, script)
 		}
-		t.Skipf("testdb: %s is not set: skipping PostgreSQL (start a server with: eval \"$(scripts/pg.sh start /tmp/ftpg)\")", EnvPostgresURL)
+		t.Skipf("testdb: %s is not set: skipping %s (start one with: eval \"$(scripts/%s start /tmp/ft%s)\")", env, what, script, strings.ToLower(what))
 	}
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("testdb: %s: %v", EnvPostgresURL, err)
+		t.Fatalf("testdb: %s: %v", env, err)
 	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -92,6 +151,9 @@ func PostgresDSN(t testing.TB) string {
 	})
 	q := u.Query()
 	q.Set("search_path", schema)
+	for k, v := range settings {
+		q.Set(k, v)
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -124,7 +124,7 @@ func createsPerBody(fake *twiliotest.Server) map[string]int {
 }
 
 func TestDeliversEachMessageOnce(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *store.DB) {
+	testdb.EachDistributed(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		fake := twiliotest.NewServer(t)
 		b := newBusiness(t, db)
@@ -151,7 +151,7 @@ func TestDeliversEachMessageOnce(t *testing.T) {
 }
 
 func TestSurvivesAProviderOutage(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *store.DB) {
+	testdb.EachDistributed(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		fake := twiliotest.NewServer(t)
 		b := newBusiness(t, db)
@@ -223,7 +223,7 @@ func (r recordingDeliverer) Deliver(_ context.Context, _ conversations.DeliverAt
 }
 
 func TestScheduledDeliveryWaits(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *store.DB) {
+	testdb.EachDistributed(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		ob, err := outbox.New(ctx, db, fast()...)
 		require.NoError(t, err)

@@ -32,6 +32,9 @@ type Config struct {
 	// Database is a store.Open DSN: "sqlite:PATH" (the default) or
 	// "postgres://...".
 	Database string
+	// Citus says Database is a Citus coordinator: the store is laid out on
+	// the cluster (store.Distribute) at every start, after its migrations.
+	Citus bool
 	// HookSecret keys the HMAC that authenticates the receptionist and
 	// workflow hooks (see SignHook).
 	HookSecret string
@@ -119,6 +122,7 @@ var Environment = [][2]string{
 	{"FIELDTALK_ADDR", "listen address (-addr)"},
 	{"FIELDTALK_PUBLIC_URL", "public URL the providers call back (-public-url)"},
 	{"FIELDTALK_DATABASE_URL", "sqlite:PATH or postgres://... (-db)"},
+	{"FIELDTALK_CITUS", "true: the database is a Citus coordinator; distribute the tables at start (-citus)"},
 	{"FIELDTALK_SMS_NUMBER", "the demo business's SMS number (-sms-number)"},
 	{"FIELDTALK_EMAIL_FROM", "the demo business's email sender (-email-from)"},
 	{"FIELDTALK_HOOK_SECRET", "HMAC key of the receptionist and workflow hooks (random when unset)"},
@@ -157,6 +161,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&c.Addr, "addr", env("FIELDTALK_ADDR", DefaultAddr), "listen address")
 	fs.StringVar(&c.PublicURL, "public-url", env("FIELDTALK_PUBLIC_URL", ""), "public URL the providers call back (default http://ADDR)")
 	fs.StringVar(&c.Database, "db", env("FIELDTALK_DATABASE_URL", DefaultDatabase), "database: sqlite:PATH or postgres://...")
+	fs.BoolVar(&c.Citus, "citus", env("FIELDTALK_CITUS", "") == "true", "the database is a Citus coordinator: distribute the tables at start")
 	fs.StringVar(&c.SMSNumber, "sms-number", env("FIELDTALK_SMS_NUMBER", DefaultSMSNumber), "the demo business's SMS number")
 	fs.StringVar(&c.EmailFrom, "email-from", env("FIELDTALK_EMAIL_FROM", ""), "the demo business's email sender")
 	fs.StringVar(&c.Twilio.BaseURL, "twilio-base-url", env("FIELDTALK_TWILIO_BASE_URL", ""), "Twilio REST base URL")

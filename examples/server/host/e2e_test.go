@@ -46,7 +46,7 @@ type production struct {
 	gateway *pushtest.Gateway
 }
 
-func startProduction(t *testing.T, dsn string) *production {
+func startProduction(t *testing.T, db database) *production {
 	t.Helper()
 	tw, sg := twiliotest.NewServer(t), sendgridtest.NewServer(t)
 	signer, err := sendgridtest.NewSigner()
@@ -59,7 +59,7 @@ func startProduction(t *testing.T, dsn string) *production {
 		t.Fatal(err)
 	}
 	r := start(t, host.Config{
-		PublicURL: publicURL, Database: dsn, HookSecret: secret, SMSNumber: number, EmailFrom: sender,
+		PublicURL: publicURL, Database: db.dsn, Citus: db.citus, HookSecret: secret, SMSNumber: number, EmailFrom: sender,
 		Twilio:   host.TwilioConfig{AccountSID: tw.AccountSID(), AuthToken: tw.AuthToken(), BaseURL: tw.URL()},
 		SendGrid: host.SendGridConfig{APIKey: sg.APIKey(), WebhookPublicKey: signer.PublicKey(), BaseURL: sg.URL()},
 		Push:     host.PushConfig{FCMCredentials: creds, FCMBaseURL: fcm.URL(), WebhookURL: gw.URL(), WebhookSecret: pushSecret},
@@ -117,8 +117,8 @@ func (p *production) creates(body string) []twiliotest.Created {
 // TestProductionEndToEnd drives the server's API and webhooks over HTTP
 // the way the mobile app and the providers do, on each database.
 func TestProductionEndToEnd(t *testing.T) {
-	databases(t, func(t *testing.T, dsn string) {
-		p := startProduction(t, dsn)
+	databases(t, func(t *testing.T, db database) {
+		p := startProduction(t, db)
 		d := p.demo
 		dana, tom, tara := d.Token("dana"), d.Token("tom"), d.Token("tara")
 		ctx := context.Background()
@@ -537,15 +537,19 @@ func TestStopLetsDeliveriesFinish(t *testing.T) {
 	}
 }
 
-// TestTwoInstances runs two servers on one PostgreSQL database, as a
-// production deployment does: a text that reaches one instance is streamed
+// TestTwoInstances runs two servers on one PostgreSQL database (and on one
+// Citus cluster, through its coordinator), as a production deployment does: a text that reaches one instance is streamed
 // to a phone connected to the other (LISTEN/NOTIFY), and a reply accepted
 // by either is delivered once.
 func TestTwoInstances(t *testing.T) {
-	dsn := testdb.PostgresDSN(t)
+	t.Run("postgres", func(t *testing.T) { testTwoInstances(t, database{dsn: testdb.PostgresDSN(t)}) })
+	t.Run("citus", func(t *testing.T) { testTwoInstances(t, database{dsn: testdb.CitusDSN(t), citus: true}) })
+}
+
+func testTwoInstances(t *testing.T, db database) {
 	tw := twiliotest.NewServer(t)
 	cfg := host.Config{
-		PublicURL: publicURL, Database: dsn, SMSNumber: number,
+		PublicURL: publicURL, Database: db.dsn, Citus: db.citus, SMSNumber: number,
 		Twilio: host.TwilioConfig{AccountSID: tw.AccountSID(), AuthToken: tw.AuthToken(), BaseURL: tw.URL()},
 	}
 	a, b := start(t, cfg), start(t, cfg)

@@ -51,11 +51,19 @@ type running struct {
 	http *http.Client
 }
 
-// databases runs fn on a fresh SQLite file and, when FIELDTALK_POSTGRES_URL
-// is set, on a fresh PostgreSQL schema.
-func databases(t *testing.T, fn func(t *testing.T, dsn string)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, "sqlite:"+filepath.Join(t.TempDir(), "fieldtalk.db")) })
-	t.Run("postgres", func(t *testing.T) { fn(t, testdb.PostgresDSN(t)) })
+// database is where a test server keeps its data.
+type database struct {
+	dsn   string
+	citus bool // dsn is a Citus coordinator: the server distributes the tables
+}
+
+// databases runs fn on a fresh SQLite file, on a fresh PostgreSQL schema
+// (FIELDTALK_POSTGRES_URL) and on a fresh schema of a Citus cluster
+// (FIELDTALK_CITUS_URL).
+func databases(t *testing.T, fn func(t *testing.T, db database)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, database{dsn: "sqlite:" + filepath.Join(t.TempDir(), "fieldtalk.db")}) })
+	t.Run("postgres", func(t *testing.T) { fn(t, database{dsn: testdb.PostgresDSN(t)}) })
+	t.Run("citus", func(t *testing.T) { fn(t, database{dsn: testdb.CitusDSN(t), citus: true}) })
 }
 
 // start wires and starts the server for cfg with fxtest, as main does,

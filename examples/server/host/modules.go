@@ -71,8 +71,16 @@ func Logging(log *slog.Logger) fx.Option {
 // Authenticator and, to send SMS, a Channel named "sms" in the group
 // "channels": Adapters and WithDemo provide them, or you do.
 func Core(cfg Config) fx.Option {
+	start := fx.Options()
+	if cfg.Citus {
+		// The first start on a cluster lays every table out (and copies the
+		// rows of a database that was on one server into the shards): far
+		// longer than fx's default 15 seconds. Later starts find it done.
+		start = fx.StartTimeout(10 * time.Minute)
+	}
 	return fx.Options(
 		fx.Supply(cfg),
+		start,
 		fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second),
 		fx.Provide(
 			openStore,
@@ -175,8 +183,16 @@ func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*store.DB, error)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("database open", slog.String("dialect", db.Dialect()))
-	lc.Append(fx.Hook{OnStart: db.Migrate, OnStop: func(context.Context) error { return db.Close() }})
+	log.Info("database open", slog.String("dialect", db.Dialect()), slog.Bool("citus", cfg.Citus))
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if err := db.Migrate(ctx); err != nil || !cfg.Citus {
+				return err
+			}
+			return db.Distribute(ctx)
+		},
+		OnStop: func(context.Context) error { return db.Close() },
+	})
 	return db, nil
 }
 
