@@ -330,9 +330,16 @@ func (s *Service) UseSuggestion(ctx context.Context, v Viewer, id SuggestionID, 
 	if err := v.Validate(); err != nil {
 		return Message{}, err
 	}
+	if err := checkID("suggestion", id); err != nil {
+		return Message{}, err
+	}
+	if err := checkOptionalID("client_id", in.ClientID); err != nil {
+		return Message{}, err
+	}
+	if err := CheckText("body", in.Body, MaxBodyRunes); err != nil {
+		return Message{}, err
+	}
 	switch {
-	case id == "":
-		return Message{}, Invalid("suggestion", "empty")
 	case in.ClientID == "":
 		// Generating one here would make every retry a second SMS.
 		return Message{}, Invalid("client_id", "required: it is what makes a repeated use send one SMS")
@@ -431,8 +438,8 @@ func (s *Service) DismissSuggestion(ctx context.Context, v Viewer, id Suggestion
 	if err := v.Validate(); err != nil {
 		return err
 	}
-	if id == "" {
-		return Invalid("suggestion", "empty")
+	if err := checkID("suggestion", id); err != nil {
+		return err
 	}
 	_, err := s.store.SetSuggestionState(ctx, v.Tenant, v.Staff, id, SuggestionDismissed, "")
 	return err

@@ -14,7 +14,6 @@ import (
 	"github.com/sendgrid/rest"
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
 
-	"github.com/fieldtalk/fieldtalk/channel"
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
@@ -178,7 +177,7 @@ func (c *Channel) message(out conversations.Outbound) (*sgmail.SGMailV3, error) 
 	case strings.ContainsFunc(subject, isControl):
 		return nil, conversations.Invalid("subject", "has line breaks or control characters")
 	}
-	if err := channel.ValidateBody(out.Body, out.Media); err != nil {
+	if err := out.CheckContent(); err != nil {
 		return nil, err
 	}
 

@@ -173,7 +173,7 @@ func (c *Channel) params(out conversations.Outbound) (*openapi.CreateMessagePara
 	if err != nil {
 		return nil, fmt.Errorf("to: %w", err)
 	}
-	if err := channel.ValidateBody(out.Body, out.Media); err != nil {
+	if err := out.CheckContent(); err != nil {
 		return nil, err
 	}
 	p := &openapi.CreateMessageParams{}
