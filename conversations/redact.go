@@ -1,6 +1,7 @@
 package conversations
 
 import (
+	"log/slog"
 	"regexp"
 	"strings"
 )
@@ -60,4 +61,13 @@ func RedactPhones(s string) string {
 		}
 		return m
 	})
+}
+
+// ErrorAttr is the log attribute "error" for err, with phone numbers
+// masked (RedactPhones): an error's text may quote the input it refused.
+func ErrorAttr(err error) slog.Attr {
+	if err == nil {
+		return slog.Any("error", nil)
+	}
+	return slog.String("error", RedactPhones(err.Error()))
 }

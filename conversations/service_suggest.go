@@ -135,7 +135,7 @@ func (s *Service) makeSuggestions(ctx context.Context, v Viewer, t Thread, newes
 		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "conversations: no suggestions",
 			slog.String("tenant", string(v.Tenant)), slog.String("thread", string(t.ID)),
-			slog.String("message", string(in.ID)), slog.Any("error", err))
+			slog.String("message", string(in.ID)), ErrorAttr(err))
 		return nil, err
 	}
 
@@ -200,7 +200,7 @@ func (s *Service) jobContext(ctx context.Context, t Thread) *JobContext {
 	if err != nil {
 		if !isNotFound(err) {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "conversations: suggestions without the job's context",
-				slog.String("tenant", string(t.Tenant)), slog.String("job", string(t.Jobs[0])), slog.Any("error", err))
+				slog.String("tenant", string(t.Tenant)), slog.String("job", string(t.Jobs[0])), ErrorAttr(err))
 		}
 		return nil
 	}
@@ -401,7 +401,7 @@ func (s *Service) recordUse(ctx context.Context, v Viewer, sg Suggestion, state 
 		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "conversations: suggestion sent, but its state changed meanwhile",
 			slog.String("tenant", string(v.Tenant)), slog.String("suggestion", string(sg.ID)),
-			slog.String("message", string(m.ID)), slog.Any("error", err))
+			slog.String("message", string(m.ID)), ErrorAttr(err))
 	}
 	return m, nil
 }

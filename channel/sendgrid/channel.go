@@ -114,7 +114,7 @@ func (c *Channel) Send(ctx context.Context, out conversations.Outbound) (convers
 	c.opts.logger.LogAttrs(ctx, slog.LevelWarn, "sendgrid: send failed",
 		slog.String("tenant", string(out.Tenant)), slog.String("message", string(out.Message)),
 		slog.String("class", pe.Class.String()), slog.Int("http_status", pe.HTTPStatus),
-		slog.String("reason", pe.Reason), slog.Any("error", pe.Err))
+		slog.String("reason", pe.Reason), conversations.ErrorAttr(pe.Err))
 	return conversations.Receipt{}, pe
 }
 

@@ -136,7 +136,7 @@ func (c *Channel) Send(ctx context.Context, out conversations.Outbound) (convers
 		c.opts.logger.LogAttrs(ctx, slog.LevelWarn, "twilio: send failed",
 			slog.String("tenant", string(out.Tenant)), slog.String("message", string(out.Message)),
 			slog.String("class", pe.Class.String()), slog.String("code", pe.Code), slog.Int("http_status", pe.HTTPStatus),
-			slog.Any("error", err))
+			conversations.ErrorAttr(err))
 		return conversations.Receipt{}, pe
 	}
 	sid := deref(msg.Sid)

@@ -117,7 +117,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	log.LogAttrs(r.Context(), level, "request failed",
 		slog.String("method", r.Method), slog.String("path", conversations.RedactPhones(r.URL.Path)),
-		slog.Int("status", status), slog.String("error", conversations.RedactPhones(err.Error())))
+		slog.Int("status", status), conversations.ErrorAttr(err))
 	if status == statusClientClosed && r.Context().Err() != nil {
 		// Nobody is left to read an answer; the status is noted for the
 		// request log.

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/fieldtalk/fieldtalk/conversations"
 	"github.com/fieldtalk/fieldtalk/notify/inapp"
 	"github.com/fieldtalk/fieldtalk/store"
 )
@@ -199,7 +200,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			s.log.LogAttrs(r.Context(), level, "request",
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", r.Pattern),
-				slog.String("path", r.URL.Path), slog.Int("status", rec.code()), slog.Int64("bytes", rec.bytes),
+				slog.String("path", conversations.RedactPhones(r.URL.Path)), slog.Int("status", rec.code()), slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)))
 		}()
 		next.ServeHTTP(rec, r)
