@@ -162,16 +162,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 }
 
 func (s *Service) validateInbound(in InboundMessage) error {
-	if err := checkOptionalID("tenant", in.Tenant); err != nil {
-		return err
-	}
-	if err := checkID("provider_id", in.ProviderID); err != nil {
-		return err
-	}
-	if err := CheckLine("business_number", in.BusinessNumber, MaxAddressRunes); err != nil {
-		return err
-	}
-	if err := CheckLine("from", in.From, MaxAddressRunes); err != nil {
+	if err := in.check(); err != nil {
 		return err
 	}
 	switch {

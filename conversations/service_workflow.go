@@ -98,19 +98,7 @@ func (s *Service) SendWorkflow(ctx context.Context, in WorkflowMessage) (Message
 }
 
 func (s *Service) validateWorkflow(in WorkflowMessage) error {
-	if err := checkID("tenant", in.Tenant); err != nil {
-		return err
-	}
-	if err := checkContact(in.Contact); err != nil {
-		return err
-	}
-	if err := checkOptionalID("job", in.Job); err != nil {
-		return err
-	}
-	if err := checkOptionalID("key", in.Key); err != nil {
-		return err
-	}
-	if err := CheckLine("subject", in.Subject, MaxSubjectBytes); err != nil {
+	if err := in.check(); err != nil {
 		return err
 	}
 	switch {

@@ -183,16 +183,23 @@ func (s *Service) checkContent(body string, media []Media, allowEmpty bool) erro
 // checkRefs checks the ids a send or a draft names: the thread, the
 // device's client id, the job and the draft, each optional here.
 func checkRefs(thread ThreadID, clientID string, job JobID, draft DraftID) error {
-	if err := checkOptionalID("thread", thread); err != nil {
-		return err
+	return firstError(
+		checkOptionalID("thread", thread),
+		checkOptionalID("client_id", clientID),
+		checkOptionalID("job", job),
+		checkOptionalID("draft", draft),
+	)
+}
+
+// firstError returns the first of errs that is not nil: a call's checks in
+// the order its fields are documented.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
-	if err := checkOptionalID("client_id", clientID); err != nil {
-		return err
-	}
-	if err := checkOptionalID("job", job); err != nil {
-		return err
-	}
-	return checkOptionalID("draft", draft)
+	return nil
 }
 
 func (in SendSMS) checkRefs() error { return checkRefs(in.Thread, in.ClientID, in.Job, in.Draft) }
@@ -200,54 +207,53 @@ func (in SendSMS) checkRefs() error { return checkRefs(in.Thread, in.ClientID, i
 // checkContact checks the text of a contact; which of phone and email a
 // call needs is its own rule.
 func checkContact(c Contact) error {
-	if err := CheckLine("contact.phone", c.Phone, MaxAddressRunes); err != nil {
-		return err
-	}
-	if err := CheckLine("contact.email", c.Email, MaxAddressRunes); err != nil {
-		return err
-	}
-	if err := CheckLine("contact.name", c.Name, MaxNameRunes); err != nil {
-		return err
-	}
-	return CheckLine("contact.ref", c.Ref, MaxIDRunes)
+	return firstError(
+		CheckLine("contact.phone", c.Phone, MaxAddressRunes),
+		CheckLine("contact.email", c.Email, MaxAddressRunes),
+		CheckLine("contact.name", c.Name, MaxNameRunes),
+		CheckLine("contact.ref", c.Ref, MaxIDRunes),
+	)
 }
 
 func (e Escalation) check() error {
-	if err := checkID("tenant", e.Tenant); err != nil {
-		return err
-	}
-	if err := checkContact(e.Contact); err != nil {
-		return err
-	}
-	if err := checkOptionalID("job", e.Job); err != nil {
-		return err
-	}
-	if err := checkOptionalID("key", e.Key); err != nil {
-		return err
-	}
-	if err := CheckText("summary", e.Summary, MaxBodyRunes); err != nil {
-		return err
-	}
-	if err := CheckText("reason", e.Reason, MaxBodyRunes); err != nil {
-		return err
-	}
-	return CheckText("transcript", e.Transcript, MaxDetailsLen)
+	return firstError(
+		checkID("tenant", e.Tenant),
+		checkContact(e.Contact),
+		checkOptionalID("job", e.Job),
+		checkOptionalID("key", e.Key),
+		CheckText("summary", e.Summary, MaxBodyRunes),
+		CheckText("reason", e.Reason, MaxBodyRunes),
+		CheckText("transcript", e.Transcript, MaxDetailsLen),
+	)
 }
 
 func (u StatusUpdate) check() error {
-	if err := checkID("tenant", u.Tenant); err != nil {
-		return err
-	}
-	if err := checkOptionalID("message", u.Message); err != nil {
-		return err
-	}
-	if err := checkOptionalID("provider_id", u.ProviderID); err != nil {
-		return err
-	}
-	if err := CheckLine("channel", u.Channel, MaxIDRunes); err != nil {
-		return err
-	}
-	return CheckLine("error_code", u.ErrorCode, MaxIDRunes)
+	return firstError(
+		checkID("tenant", u.Tenant),
+		checkOptionalID("message", u.Message),
+		checkOptionalID("provider_id", u.ProviderID),
+		CheckLine("channel", u.Channel, MaxIDRunes),
+		CheckLine("error_code", u.ErrorCode, MaxIDRunes),
+	)
+}
+
+func (in InboundMessage) check() error {
+	return firstError(
+		checkOptionalID("tenant", in.Tenant),
+		checkID("provider_id", in.ProviderID),
+		CheckLine("business_number", in.BusinessNumber, MaxAddressRunes),
+		CheckLine("from", in.From, MaxAddressRunes),
+	)
+}
+
+func (in WorkflowMessage) check() error {
+	return firstError(
+		checkID("tenant", in.Tenant),
+		checkContact(in.Contact),
+		checkOptionalID("job", in.Job),
+		checkOptionalID("key", in.Key),
+		CheckLine("subject", in.Subject, MaxSubjectBytes),
+	)
 }
 
 // cleanReason keeps a provider's error reason as text (CleanText: it is the
