@@ -39,17 +39,15 @@ const (
 // before sending. GSM-7 extension characters (^ { } \ [ ] ~ | € and form
 // feed) take two septets and are never split across parts; characters
 // outside the Basic Multilingual Plane (most emoji) take two UTF-16 units and
-// are never split either. A body that is not valid UTF-8 or is longer than
-// conversations.MaxBodyRunes characters is an error wrapping
+// are never split either. A body conversations.CheckText refuses (not valid
+// UTF-8, a control character other than tab or a line break, longer than
+// conversations.MaxBodyRunes characters) is an error wrapping
 // conversations.ErrInvalid.
 func CountSegments(body string) (Segments, error) {
-	if !utf8.ValidString(body) {
-		return Segments{}, conversations.Invalid("body", "not valid UTF-8")
+	if err := conversations.CheckText("body", body, conversations.MaxBodyRunes); err != nil {
+		return Segments{}, err
 	}
 	n := utf8.RuneCountInString(body)
-	if n > conversations.MaxBodyRunes {
-		return Segments{}, conversations.Invalid("body", "longer than 1600 characters")
-	}
 	s := Segments{Encoding: GSM7, Characters: n}
 	if n == 0 {
 		return s, nil

@@ -1,9 +1,6 @@
 package conversations
 
-import (
-	"time"
-	"unicode/utf8"
-)
+import "time"
 
 // Kind says what a message is, independent of how it travels.
 type Kind string
@@ -103,37 +100,4 @@ type Message struct {
 	ProviderID  string    // the provider's message id (Twilio MessageSid, SendGrid X-Message-Id)
 	ErrorCode   string    // the provider's error code on failure
 	ErrorReason string    // plain-language reason on failure
-}
-
-// validateBody checks a message body and its media against the limits.
-func validateBody(body string, media []Media, allowEmpty bool) error {
-	if !utf8.ValidString(body) {
-		return Invalid("body", "not valid UTF-8")
-	}
-	if !allowEmpty && len(media) == 0 && isBlank(body) {
-		return Invalid("body", "empty")
-	}
-	if n := utf8.RuneCountInString(body); n > MaxBodyRunes {
-		return Invalid("body", "longer than 1600 characters")
-	}
-	if len(media) > MaxMediaItems {
-		return Invalid("media", "more than 10 items")
-	}
-	for _, m := range media {
-		if m.URL == "" || len(m.URL) > MaxURLLength {
-			return Invalid("media.url", "empty or longer than 2048 bytes")
-		}
-	}
-	return nil
-}
-
-func isBlank(s string) bool {
-	for _, r := range s {
-		switch r {
-		case ' ', '\t', '\n', '\r', '\u00a0', '\u200b':
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -33,21 +33,25 @@ type Config struct {
 	Clock func() time.Time
 	// Logger receives the Service's logs. Nil discards them.
 	Logger *slog.Logger
+	// AllowHTTPMedia accepts http:// media URLs besides https:// (see
+	// ContentRules): for development only.
+	AllowHTTPMedia bool
 }
 
 // Service holds fieldtalk's use cases. It is safe for concurrent use; all
 // state lives in the Store.
 type Service struct {
-	store    Store
-	policy   Policy
-	notifier Notifier
-	jobs     Jobs
-	suggest  Suggester
-	timeline Timeline
-	outbox   Outbox
-	channels map[string]Channel
-	clock    func() time.Time
-	log      *slog.Logger
+	store     Store
+	policy    Policy
+	notifier  Notifier
+	jobs      Jobs
+	suggest   Suggester
+	timeline  Timeline
+	outbox    Outbox
+	channels  map[string]Channel
+	clock     func() time.Time
+	log       *slog.Logger
+	httpMedia bool
 }
 
 // NewService returns a Service. A missing Store or Policy is ErrInvalid.
@@ -60,7 +64,7 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, suggest: cfg.Suggester, timeline: cfg.Timeline, outbox: cfg.Outbox,
-		channels: map[string]Channel{}, clock: cfg.Clock, log: cfg.Logger,
+		channels: map[string]Channel{}, clock: cfg.Clock, log: cfg.Logger, httpMedia: cfg.AllowHTTPMedia,
 	}
 	if _, tx := cfg.Timeline.(TxTimeline); cfg.Timeline != nil && !tx && cfg.Outbox == nil {
 		return nil, Invalid("config.timeline", "a Timeline outside the store's database is fed through the Outbox: set one")
@@ -107,10 +111,7 @@ func threadRef(v Viewer, id ThreadID) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
-	if id == "" {
-		return Invalid("thread", "empty")
-	}
-	return nil
+	return checkID("thread", id)
 }
 
 func errForbidden(what string) error {
@@ -129,6 +130,9 @@ func (s *Service) PutStaff(ctx context.Context, st Staff) error {
 	if err := st.Viewer().Validate(); err != nil {
 		return err
 	}
+	if err := CheckLine("name", st.Name, MaxNameRunes); err != nil {
+		return err
+	}
 	if st.CreatedAt.IsZero() {
 		st.CreatedAt = s.now()
 	}
@@ -138,8 +142,11 @@ func (s *Service) PutStaff(ctx context.Context, st Staff) error {
 // ProvisionNumber records a number provisioned to a business: inbound
 // messages to it land in that business, and outbound SMS go from it.
 func (s *Service) ProvisionNumber(ctx context.Context, n BusinessNumber) error {
-	if n.Tenant == "" {
-		return Invalid("tenant", "empty")
+	if err := checkID("tenant", n.Tenant); err != nil {
+		return err
+	}
+	if err := CheckLine("messaging_service", n.MessagingService, MaxIDRunes); err != nil {
+		return err
 	}
 	if n.Channel == "" {
 		n.Channel = ChannelSMS
@@ -166,6 +173,9 @@ func (s *Service) ProvisionNumber(ctx context.Context, n BusinessNumber) error {
 func (s *Service) NumberOwner(ctx context.Context, number string) (BusinessNumber, error) {
 	if number == "" {
 		return BusinessNumber{}, Invalid("number", "empty")
+	}
+	if err := CheckLine("number", number, MaxAddressRunes); err != nil {
+		return BusinessNumber{}, err
 	}
 	return s.store.NumberOwner(ctx, number)
 }

@@ -41,16 +41,18 @@ func (s *Service) Unassign(ctx context.Context, tenant TenantID, job JobID, staf
 // SyncAssignments replaces the assignees of every job in jobs (an empty list
 // clears a job's assignees), in one transaction: the CRM's bulk sync.
 func (s *Service) SyncAssignments(ctx context.Context, tenant TenantID, jobs map[JobID][]StaffID) error {
-	if tenant == "" {
-		return Invalid("tenant", "empty")
+	if err := checkID("tenant", tenant); err != nil {
+		return err
 	}
 	ids := make([]JobID, 0, len(jobs))
 	for job, staff := range jobs {
-		if job == "" {
-			return Invalid("job", "empty")
+		if err := checkID("job", job); err != nil {
+			return err
 		}
-		if slices.Contains(staff, "") {
-			return Invalid("staff", "empty staff id")
+		if len(staff) > 0 {
+			if err := checkStaffIDs(staff); err != nil {
+				return err
+			}
 		}
 		ids = append(ids, job)
 	}
@@ -79,15 +81,11 @@ func (s *Service) SyncAssignments(ctx context.Context, tenant TenantID, jobs map
 }
 
 func validateAssignment(tenant TenantID, job JobID, staff []StaffID) error {
-	switch {
-	case tenant == "":
-		return Invalid("tenant", "empty")
-	case job == "":
-		return Invalid("job", "empty")
-	case len(staff) == 0:
-		return Invalid("staff", "none given")
-	case slices.Contains(staff, ""):
-		return Invalid("staff", "empty staff id")
+	if err := checkID("tenant", tenant); err != nil {
+		return err
 	}
-	return nil
+	if err := checkID("job", job); err != nil {
+		return err
+	}
+	return checkStaffIDs(staff)
 }

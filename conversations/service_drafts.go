@@ -15,7 +15,7 @@ func (s *Service) SaveDraft(ctx context.Context, v Viewer, d Draft) (Draft, erro
 	if err := v.Validate(); err != nil {
 		return Draft{}, err
 	}
-	if err := validateBody(d.Body, d.Media, true); err != nil {
+	if err := s.checkContent(d.Body, d.Media, true); err != nil {
 		return Draft{}, err
 	}
 	switch {
@@ -25,8 +25,12 @@ func (s *Service) SaveDraft(ctx context.Context, v Viewer, d Draft) (Draft, erro
 		return Draft{}, Invalid("draft", "name a thread or a recipient number, not both")
 	case d.To != "" && !ValidE164(d.To):
 		return Draft{}, Invalid("to", "not an E.164 phone number")
-	case len(d.ClientID) > 200:
-		return Draft{}, Invalid("client_id", "longer than 200 bytes")
+	}
+	if err := checkRefs(d.Thread, d.ClientID, d.Job, ""); err != nil {
+		return Draft{}, err
+	}
+	if err := checkOptionalID("draft", d.ID); err != nil {
+		return Draft{}, err
 	}
 	d.Tenant, d.Author = v.Tenant, v.Staff
 	now := s.now()
@@ -68,8 +72,8 @@ func (s *Service) Draft(ctx context.Context, v Viewer, id DraftID) (Draft, error
 	if err := v.Validate(); err != nil {
 		return Draft{}, err
 	}
-	if id == "" {
-		return Draft{}, Invalid("draft", "empty id")
+	if err := checkID("draft", id); err != nil {
+		return Draft{}, err
 	}
 	d, err := s.store.GetDraft(ctx, v.Tenant, v.Staff, id)
 	if err != nil || d.Thread == "" {
@@ -114,8 +118,8 @@ func (s *Service) DeleteDraft(ctx context.Context, v Viewer, id DraftID) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
-	if id == "" {
-		return Invalid("draft", "empty id")
+	if err := checkID("draft", id); err != nil {
+		return err
 	}
 	return s.store.DeleteDraft(ctx, v.Tenant, v.Staff, id)
 }

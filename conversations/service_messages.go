@@ -25,14 +25,17 @@ func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (
 	if err := v.Validate(); err != nil {
 		return Message{}, err
 	}
-	if err := validateBody(in.Body, in.Media, false); err != nil {
+	if err := s.checkContent(in.Body, in.Media, false); err != nil {
 		return Message{}, err
 	}
 	if in.Source == "" {
 		in.Source = SourceMobile
 	}
 	if !in.Source.Valid() {
-		return Message{}, Invalid("source", "unknown source "+string(in.Source))
+		return Message{}, Invalid("source", "unknown source")
+	}
+	if err := checkRefs(in.Thread, in.ClientID, in.Job, ""); err != nil {
+		return Message{}, err
 	}
 	now := s.now()
 	m := Message{
@@ -95,7 +98,9 @@ func (e *conflictError) Unwrap() error { return ErrConflict }
 // keyword (STOP, ...; see OptKeyword) records an opt-out; START or UNSTOP
 // records an opt-in, and so does YES from a number that is opted out.
 func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, created bool, err error) {
-	if err := validateInbound(in); err != nil {
+	// The customer's text is cleaned, not refused: see CleanText.
+	in.Body = CleanText(in.Body)
+	if err := s.validateInbound(in); err != nil {
 		return Message{}, false, err
 	}
 	now := s.now()
@@ -162,7 +167,10 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 	return m, created, nil
 }
 
-func validateInbound(in InboundMessage) error {
+func (s *Service) validateInbound(in InboundMessage) error {
+	if err := in.check(); err != nil {
+		return err
+	}
 	switch {
 	case in.Channel != ChannelSMS && in.Channel != ChannelEmail:
 		return Invalid("channel", "inbound messages come by sms or email")
@@ -170,6 +178,8 @@ func validateInbound(in InboundMessage) error {
 		return Invalid("provider_id", "empty: it is what makes a repeated webhook harmless")
 	case in.BusinessNumber == "":
 		return Invalid("business_number", "empty")
+	case in.Channel == ChannelEmail && !validEmail(in.From):
+		return Invalid("from", "not an email address")
 	case in.Channel == ChannelSMS && !ValidE164(in.From):
 		return Invalid("from", "not an E.164 phone number")
 	case in.From == "":
@@ -177,20 +187,22 @@ func validateInbound(in InboundMessage) error {
 	}
 	// A customer can send an empty SMS; it is kept like any other, since a
 	// refused webhook would be lost for good.
-	return validateBody(in.Body, in.Media, true)
+	return s.checkContent(in.Body, in.Media, true)
 }
 
 // ApplyStatus applies a provider's delivery report under the forward-only
 // rule (see Merge): a late or repeated report changes nothing. The sender is
 // told when the status changed.
 func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (Message, error) {
+	u.ErrorReason = cleanReason(u.ErrorReason)
+	if err := u.check(); err != nil {
+		return Message{}, err
+	}
 	switch {
-	case u.Tenant == "":
-		return Message{}, Invalid("tenant", "empty")
 	case u.Message == "" && (u.ProviderID == "" || u.Channel == ""):
 		return Message{}, Invalid("message", "name the message by id, or by channel and provider id")
 	case !u.Status.Valid() || u.Status == StatusReceived:
-		return Message{}, Invalid("status", "unknown delivery status "+string(u.Status))
+		return Message{}, Invalid("status", "unknown delivery status")
 	}
 	if u.At.IsZero() {
 		u.At = s.now()
@@ -202,8 +214,8 @@ func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (Message, err
 // OptedOut reports whether a customer number has opted out of a business's
 // SMS, with the ledger entry that made it so.
 func (s *Service) OptedOut(ctx context.Context, tenant TenantID, number string) (OptOut, bool, error) {
-	if tenant == "" {
-		return OptOut{}, false, Invalid("tenant", "empty")
+	if err := checkID("tenant", tenant); err != nil {
+		return OptOut{}, false, err
 	}
 	if !ValidE164(number) {
 		return OptOut{}, false, Invalid("number", "not an E.164 phone number")

@@ -10,6 +10,9 @@ func (s *Service) MarkRead(ctx context.Context, v Viewer, id ThreadID, seq int64
 	if seq < 0 {
 		return 0, Invalid("seq", "negative")
 	}
+	if err := threadRef(v, id); err != nil {
+		return 0, err
+	}
 	var horizon int64
 	err := s.store.Tx(ctx, func(tx Store) error {
 		t, err := s.visibleThread(ctx, tx, v, id)

@@ -36,7 +36,7 @@ func (s *Service) SendSMS(ctx context.Context, v Viewer, in SendSMS) (Message, e
 	if s.outbox == nil {
 		return Message{}, Invalid("config.outbox", "the Service has no Outbox: it cannot send SMS")
 	}
-	if err := validateBody(in.Body, in.Media, false); err != nil {
+	if err := s.checkContent(in.Body, in.Media, false); err != nil {
 		return Message{}, err
 	}
 	if in.Source == "" {
@@ -44,13 +44,14 @@ func (s *Service) SendSMS(ctx context.Context, v Viewer, in SendSMS) (Message, e
 	}
 	switch {
 	case !in.Source.Valid():
-		return Message{}, Invalid("source", "unknown source "+string(in.Source))
+		return Message{}, Invalid("source", "unknown source")
 	case (in.Thread == "") == (in.To == ""):
 		return Message{}, Invalid("recipient", "name a thread or a number, one of the two")
 	case in.To != "" && !ValidE164(in.To):
 		return Message{}, Invalid("to", "not an E.164 phone number")
-	case len(in.ClientID) > 200:
-		return Message{}, Invalid("client_id", "longer than 200 bytes")
+	}
+	if err := in.checkRefs(); err != nil {
+		return Message{}, err
 	}
 	// A repeat is answered before the opt-out check and the thread look-up:
 	// a device retrying a send the business accepted gets that message back,

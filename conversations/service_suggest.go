@@ -135,7 +135,7 @@ func (s *Service) makeSuggestions(ctx context.Context, v Viewer, t Thread, newes
 		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "conversations: no suggestions",
 			slog.String("tenant", string(v.Tenant)), slog.String("thread", string(t.ID)),
-			slog.String("message", string(in.ID)), slog.Any("error", err))
+			slog.String("message", string(in.ID)), ErrorAttr(err))
 		return nil, err
 	}
 
@@ -190,7 +190,7 @@ func (s *Service) jobContext(ctx context.Context, t Thread) *JobContext {
 	if err != nil {
 		if !isNotFound(err) {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "conversations: suggestions without the job's context",
-				slog.String("tenant", string(t.Tenant)), slog.String("job", string(t.Jobs[0])), slog.Any("error", err))
+				slog.String("tenant", string(t.Tenant)), slog.String("job", string(t.Jobs[0])), ErrorAttr(err))
 		}
 		return nil
 	}
@@ -291,9 +291,16 @@ func (s *Service) UseSuggestion(ctx context.Context, v Viewer, id SuggestionID, 
 	if err := v.Validate(); err != nil {
 		return Message{}, err
 	}
+	if err := checkID("suggestion", id); err != nil {
+		return Message{}, err
+	}
+	if err := checkOptionalID("client_id", in.ClientID); err != nil {
+		return Message{}, err
+	}
+	if err := CheckText("body", in.Body, MaxBodyRunes); err != nil {
+		return Message{}, err
+	}
 	switch {
-	case id == "":
-		return Message{}, Invalid("suggestion", "empty")
 	case in.ClientID == "":
 		// Generating one here would make every retry a second SMS.
 		return Message{}, Invalid("client_id", "required: it is what makes a repeated use send one SMS")
@@ -355,7 +362,7 @@ func (s *Service) recordUse(ctx context.Context, v Viewer, sg Suggestion, state 
 		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "conversations: suggestion sent, but its state changed meanwhile",
 			slog.String("tenant", string(v.Tenant)), slog.String("suggestion", string(sg.ID)),
-			slog.String("message", string(m.ID)), slog.Any("error", err))
+			slog.String("message", string(m.ID)), ErrorAttr(err))
 	}
 	return m, nil
 }
@@ -392,8 +399,8 @@ func (s *Service) DismissSuggestion(ctx context.Context, v Viewer, id Suggestion
 	if err := v.Validate(); err != nil {
 		return err
 	}
-	if id == "" {
-		return Invalid("suggestion", "empty")
+	if err := checkID("suggestion", id); err != nil {
+		return err
 	}
 	_, err := s.store.SetSuggestionState(ctx, v.Tenant, v.Staff, id, SuggestionDismissed, "")
 	return err

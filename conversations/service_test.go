@@ -215,7 +215,7 @@ func TestBadInputIsTypedAndChangesNothing(t *testing.T) {
 			edit func(*conversations.InboundMessage)
 			want error
 		}{
-			{"body not UTF-8", func(m *conversations.InboundMessage) { m.Body = "\xff\xfe" }, conversations.ErrInvalid},
+			{"provider id with a NUL", func(m *conversations.InboundMessage) { m.ProviderID = "SM\x00" }, conversations.ErrInvalid},
 			{"oversize body", func(m *conversations.InboundMessage) { m.Body = strings.Repeat("a", 1601) }, conversations.ErrInvalid},
 			{"invalid phone", func(m *conversations.InboundMessage) { m.From = "555-0199" }, conversations.ErrInvalid},
 			{"no provider id", func(m *conversations.InboundMessage) { m.ProviderID = "" }, conversations.ErrInvalid},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"unicode/utf8"
 )
 
 // Inbox lists one page of the threads v may see, newest activity first, with
@@ -80,8 +79,8 @@ func (s *Service) StartInternal(ctx context.Context, v Viewer, in StartInternal)
 	if err := v.Validate(); err != nil {
 		return Thread{}, err
 	}
-	if utf8.RuneCountInString(in.Subject) > MaxSubjectRunes || !utf8.ValidString(in.Subject) {
-		return Thread{}, Invalid("subject", "longer than 200 characters or not UTF-8")
+	if err := in.check(); err != nil {
+		return Thread{}, err
 	}
 	members := []StaffID{v.Staff}
 	for _, p := range in.Participants {
@@ -137,8 +136,8 @@ func (s *Service) requireStaff(ctx context.Context, st Store, tenant TenantID, i
 // AddParticipants adds staff of v's business to a thread v may see. Each
 // is told their new badge.
 func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, staff ...StaffID) error {
-	if len(staff) == 0 {
-		return Invalid("staff", "none given")
+	if err := checkStaffIDs(staff); err != nil {
+		return err
 	}
 	err := s.store.Tx(ctx, func(tx Store) error {
 		if _, err := s.visibleThread(ctx, tx, v, id); err != nil {
@@ -160,8 +159,8 @@ func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, st
 // their new badge (and their devices stop hearing of the thread at once:
 // see ThreadAccess).
 func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, staff StaffID) error {
-	if staff == "" {
-		return Invalid("staff", "empty")
+	if err := checkID("staff", staff); err != nil {
+		return err
 	}
 	err := s.store.Tx(ctx, func(tx Store) error {
 		t, err := s.visibleThread(ctx, tx, v, id)
@@ -199,8 +198,8 @@ func (s *Service) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobI
 // setJobLink links or unlinks job; the job's assignees, who gain or lose
 // the thread, are told their new badge.
 func (s *Service) setJobLink(ctx context.Context, v Viewer, id ThreadID, job JobID, linked bool) error {
-	if job == "" {
-		return Invalid("job", "empty")
+	if err := checkID("job", job); err != nil {
+		return err
 	}
 	var assignees []StaffID
 	err := s.store.Tx(ctx, func(tx Store) error {
@@ -276,8 +275,8 @@ func (s *Service) JobThread(ctx context.Context, v Viewer, job JobID) (Thread, e
 	if err := v.Validate(); err != nil {
 		return Thread{}, err
 	}
-	if job == "" {
-		return Thread{}, Invalid("job", "empty")
+	if err := checkID("job", job); err != nil {
+		return Thread{}, err
 	}
 	if s.jobs == nil {
 		return Thread{}, Invalid("config.jobs", "the Service has no Jobs source")

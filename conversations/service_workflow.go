@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/mail"
 	"time"
-	"unicode/utf8"
 )
 
 // WorkflowMessage is an automated message from the host's workflows ("your
@@ -29,7 +28,7 @@ const MaxSubjectBytes = 998
 // through the durable queue, and waits for the business's quiet hours to end
 // (see QuietHours). A contact who opted out is ErrOptedOut.
 func (s *Service) SendWorkflow(ctx context.Context, in WorkflowMessage) (Message, error) {
-	if err := validateWorkflow(in); err != nil {
+	if err := s.validateWorkflow(in); err != nil {
 		return Message{}, err
 	}
 	if s.outbox == nil {
@@ -98,10 +97,11 @@ func (s *Service) SendWorkflow(ctx context.Context, in WorkflowMessage) (Message
 	return m, nil
 }
 
-func validateWorkflow(in WorkflowMessage) error {
+func (s *Service) validateWorkflow(in WorkflowMessage) error {
+	if err := in.check(); err != nil {
+		return err
+	}
 	switch {
-	case in.Tenant == "":
-		return Invalid("tenant", "empty")
 	case in.Channel != ChannelSMS && in.Channel != ChannelEmail:
 		return Invalid("channel", "workflow messages go by sms or email")
 	case in.Channel == ChannelSMS && !ValidE164(in.Contact.Phone):
@@ -112,15 +112,16 @@ func validateWorkflow(in WorkflowMessage) error {
 		return Invalid("contact.phone", "not an E.164 phone number")
 	case in.Channel == ChannelEmail && in.Subject == "":
 		return Invalid("subject", "an email needs a subject")
-	case len(in.Subject) > MaxSubjectBytes || !utf8.ValidString(in.Subject):
-		return Invalid("subject", "longer than 998 bytes or not UTF-8")
-	case len(in.Key) > 200:
-		return Invalid("key", "longer than 200 bytes")
+	case len(in.Subject) > MaxSubjectBytes:
+		return Invalid("subject", "longer than 998 bytes")
 	}
-	return validateBody(in.Body, nil, false)
+	return s.checkContent(in.Body, nil, false)
 }
 
 func validEmail(s string) bool {
+	if CheckLine("", s, MaxAddressRunes) != nil {
+		return false
+	}
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s
 }
@@ -185,9 +186,10 @@ type Escalation struct {
 // watchers (its participants and the assignees of its jobs; the business's
 // dispatchers and admins when nobody watches it). Urgent ones are marked.
 func (s *Service) Escalate(ctx context.Context, e Escalation) (Message, error) {
+	if err := e.check(); err != nil {
+		return Message{}, err
+	}
 	switch {
-	case e.Tenant == "":
-		return Message{}, Invalid("tenant", "empty")
 	case e.Contact.Phone == "" && e.Contact.Email == "":
 		return Message{}, Invalid("contact", "a phone number or an email address is required")
 	case e.Contact.Phone != "" && !ValidE164(e.Contact.Phone):
@@ -196,16 +198,14 @@ func (s *Service) Escalate(ctx context.Context, e Escalation) (Message, error) {
 		return Message{}, Invalid("contact.email", "not an email address")
 	case isBlank(e.Summary):
 		return Message{}, Invalid("summary", "empty")
-	case len(e.Transcript) > MaxDetailsLen || !utf8.ValidString(e.Transcript):
-		return Message{}, Invalid("transcript", "longer than 64 KiB or not UTF-8")
-	case len(e.Key) > 200:
-		return Message{}, Invalid("key", "longer than 200 bytes")
+	case len(e.Transcript) > MaxDetailsLen:
+		return Message{}, Invalid("transcript", "longer than 64 KiB")
 	}
 	body := e.Summary
 	if e.Reason != "" {
 		body += "\nReason: " + e.Reason
 	}
-	if err := validateBody(body, nil, false); err != nil {
+	if err := s.checkContent(body, nil, false); err != nil {
 		return Message{}, err
 	}
 	key := e.Key

@@ -103,8 +103,14 @@ type SettingsStore interface {
 
 // PutSettings saves a business's settings.
 func (s *Service) PutSettings(ctx context.Context, st Settings) error {
-	if st.Tenant == "" {
-		return Invalid("tenant", "empty")
+	if err := checkID("tenant", st.Tenant); err != nil {
+		return err
+	}
+	if err := CheckLine("name", st.Name, MaxNameRunes); err != nil {
+		return err
+	}
+	if err := CheckLine("quiet_hours.time_zone", st.Quiet.TimeZone, MaxIDRunes); err != nil {
+		return err
 	}
 	if err := st.Quiet.Validate(); err != nil {
 		return err
@@ -115,8 +121,8 @@ func (s *Service) PutSettings(ctx context.Context, st Settings) error {
 
 // Settings returns a business's settings.
 func (s *Service) Settings(ctx context.Context, tenant TenantID) (Settings, error) {
-	if tenant == "" {
-		return Settings{}, Invalid("tenant", "empty")
+	if err := checkID("tenant", tenant); err != nil {
+		return Settings{}, err
 	}
 	return s.store.GetSettings(ctx, tenant)
 }

@@ -30,13 +30,14 @@ type Viewer struct {
 
 // Validate reports a *FieldError when the viewer is incomplete.
 func (v Viewer) Validate() error {
-	switch {
-	case v.Tenant == "":
-		return Invalid("viewer.tenant", "empty")
-	case v.Staff == "":
-		return Invalid("viewer.staff", "empty")
-	case !v.Role.Valid():
-		return Invalid("viewer.role", "unknown role "+string(v.Role))
+	if err := checkID("viewer.tenant", v.Tenant); err != nil {
+		return err
+	}
+	if err := checkID("viewer.staff", v.Staff); err != nil {
+		return err
+	}
+	if !v.Role.Valid() {
+		return Invalid("viewer.role", "unknown role")
 	}
 	return nil
 }

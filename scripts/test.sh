@@ -54,3 +54,13 @@ go vet ./...
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(./...)
 go test -race -count=1 -timeout 20m "${args[@]}"
+
+# Fuzz the example server's JSON API for a fixed time (FuzzAPI in
+# examples/server/host: any route, method and field, NUL, invalid UTF-8,
+# huge numbers; no 5xx, no panic, a 4xx leaves the database unchanged).
+# The main run above already replayed its seed corpus
+# (examples/server/host/testdata/fuzz/FuzzAPI); an input that fails is
+# written there, to be kept as a regression. Only on a whole-suite run.
+if [ $# -eq 0 ]; then
+  go test -run '^$' -fuzz '^FuzzAPI$' -fuzztime "${FIELDTALK_FUZZTIME:-20s}" ./examples/server/host/
+fi

@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
@@ -32,8 +32,20 @@ func (s *DB) RegisterDevice(ctx context.Context, d Device) error {
 		return invalid(op, "device.tenant", "empty")
 	case d.Staff == "":
 		return invalid(op, "device.staff", "empty")
-	case d.Token == "" || len(d.Token) > MaxDeviceTokenBytes || !utf8.ValidString(d.Token):
-		return invalid(op, "device.token", "empty, longer than 4096 bytes or not UTF-8")
+	case d.Token == "":
+		return invalid(op, "token", "empty")
+	case len(d.Token) > MaxDeviceTokenBytes:
+		return invalid(op, "token", "longer than 4096 bytes")
+	}
+	// The domain's text rules (conversations.CheckLine): no NUL or other
+	// control character reaches the table.
+	for _, f := range []struct{ field, s string }{
+		{"device.tenant", string(d.Tenant)}, {"device.staff", string(d.Staff)},
+		{"token", d.Token}, {"platform", d.Platform},
+	} {
+		if err := conversations.CheckLine(f.field, f.s, conversations.MaxTokenRunes); err != nil {
+			return fmt.Errorf("store: %s: %w", op, err)
+		}
 	}
 	now := d.UpdatedAt
 	if now.IsZero() {

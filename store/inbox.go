@@ -129,7 +129,7 @@ func decodeCursor(s string) (cursor, error) {
 	}
 	micros, id, ok := strings.Cut(string(raw), ":")
 	n, err := strconv.ParseInt(micros, 10, 64)
-	if !ok || err != nil || id == "" {
+	if !ok || err != nil || id == "" || conversations.CheckLine("after", id, conversations.MaxIDRunes) != nil {
 		return cursor{}, invalid(op, "after", "malformed cursor")
 	}
 	return cursor{at: time.UnixMicro(n).UTC(), id: id}, nil

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
+
+	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
 // rawConn is what *sql.DB and *sql.Tx both offer.
@@ -246,15 +248,69 @@ func (s *DB) logQuery(ctx context.Context, query string, start time.Time, err er
 	logQuery(ctx, s.cfg.log, query, start, err)
 }
 
+// logQuery logs a statement's shape, never its values: bun formats
+// arguments into the text (on SQLite always, on PostgreSQL for its query
+// builders), and those are message bodies, phone numbers and names, which
+// logs must not carry. The error is logged with phone numbers masked.
 func logQuery(ctx context.Context, log *slog.Logger, query string, start time.Time, err error) {
 	attrs := []slog.Attr{
-		slog.String("query", query),
+		slog.String("query", sqlShape(query)),
 		slog.Duration("duration", time.Since(start)),
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", conversations.RedactPhones(err.Error())))
 	}
 	log.LogAttrs(ctx, slog.LevelDebug, "store: query", attrs...)
+}
+
+// sqlShape returns query with every literal (a quoted string, a number
+// not part of a name) replaced by ?, so it reads as the statement's shape:
+// the same for every call with other values. Quoted identifiers ("name")
+// and $n placeholders stay.
+func sqlShape(query string) string {
+	var b strings.Builder
+	b.Grow(len(query))
+	for i := 0; i < len(query); {
+		c := query[i]
+		switch {
+		case c == '\'':
+			// A string literal; '' inside it is a quote.
+			i++
+			for i < len(query) {
+				if query[i] == '\'' {
+					if i+1 < len(query) && query[i+1] == '\'' {
+						i += 2
+						continue
+					}
+					break
+				}
+				i++
+			}
+			i++
+			b.WriteByte('?')
+		case c == '"':
+			j := strings.IndexByte(query[i+1:], '"')
+			if j < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+j+2])
+			i += j + 2
+		case c >= '0' && c <= '9' && (i == 0 || !isNameByte(query[i-1])):
+			for i < len(query) && (query[i] >= '0' && query[i] <= '9' || query[i] == '.') {
+				i++
+			}
+			b.WriteByte('?')
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 // queryLogger logs bun's queries at debug level.

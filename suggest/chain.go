@@ -131,7 +131,7 @@ func (c *Chain) Suggest(ctx context.Context, req conversations.SuggestRequest) (
 
 	c.log.LogAttrs(ctx, slog.LevelWarn, "suggest: primary suggester failed, falling back",
 		slog.String("reason", reason),
-		slog.Any("error", cause),
+		conversations.ErrorAttr(cause),
 		slog.Duration("elapsed", time.Since(start)),
 		slog.Duration("budget", c.budget),
 		slog.String("tenant", string(req.Thread.Tenant)),

@@ -86,7 +86,7 @@ func (c *Channel) Send(ctx context.Context, out conversations.Outbound) (convers
 	if err != nil {
 		return conversations.Receipt{}, fmt.Errorf("console: send: to: %w", err)
 	}
-	if err := channel.ValidateBody(out.Body, out.Media); err != nil {
+	if err := out.CheckContent(); err != nil {
 		return conversations.Receipt{}, fmt.Errorf("console: send: %w", err)
 	}
 	seg, err := channel.CountSegments(out.Body)

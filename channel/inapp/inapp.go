@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
@@ -65,30 +64,6 @@ func validate(out conversations.Outbound) error {
 		return conversations.Invalid("message", "empty")
 	case out.Channel != "" && out.Channel != conversations.ChannelInApp:
 		return conversations.Invalid("channel", fmt.Sprintf("%q is not %q", out.Channel, conversations.ChannelInApp))
-	case !utf8.ValidString(out.Body):
-		return conversations.Invalid("body", "not valid UTF-8")
-	case utf8.RuneCountInString(out.Body) > conversations.MaxBodyRunes:
-		return conversations.Invalid("body", "longer than 1600 characters")
-	case len(out.Media) > conversations.MaxMediaItems:
-		return conversations.Invalid("media", "more than 10 items")
-	case len(out.Media) == 0 && blank(out.Body):
-		return conversations.Invalid("body", "empty")
 	}
-	for _, m := range out.Media {
-		if m.URL == "" || len(m.URL) > conversations.MaxURLLength {
-			return conversations.Invalid("media.url", "empty or longer than 2048 bytes")
-		}
-	}
-	return nil
-}
-
-func blank(s string) bool {
-	for _, r := range s {
-		switch r {
-		case ' ', '\t', '\n', '\r', '\u00a0', '\u200b':
-		default:
-			return false
-		}
-	}
-	return true
+	return out.CheckContent()
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/sendgrid/rest"
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
 
-	"github.com/fieldtalk/fieldtalk/channel"
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
@@ -115,7 +114,7 @@ func (c *Channel) Send(ctx context.Context, out conversations.Outbound) (convers
 	c.opts.logger.LogAttrs(ctx, slog.LevelWarn, "sendgrid: send failed",
 		slog.String("tenant", string(out.Tenant)), slog.String("message", string(out.Message)),
 		slog.String("class", pe.Class.String()), slog.Int("http_status", pe.HTTPStatus),
-		slog.String("reason", pe.Reason), slog.Any("error", pe.Err))
+		slog.String("reason", pe.Reason), conversations.ErrorAttr(pe.Err))
 	return conversations.Receipt{}, pe
 }
 
@@ -178,7 +177,7 @@ func (c *Channel) message(out conversations.Outbound) (*sgmail.SGMailV3, error) 
 	case strings.ContainsFunc(subject, isControl):
 		return nil, conversations.Invalid("subject", "has line breaks or control characters")
 	}
-	if err := channel.ValidateBody(out.Body, out.Media); err != nil {
+	if err := out.CheckContent(); err != nil {
 		return nil, err
 	}
 

@@ -128,7 +128,7 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case e.bad != nil:
 			rejected++
-			log.LogAttrs(ctx, slog.LevelWarn, "sendgrid: event refused", append(attrs, slog.Any("error", e.bad))...)
+			log.LogAttrs(ctx, slog.LevelWarn, "sendgrid: event refused", append(attrs, conversations.ErrorAttr(e.bad))...)
 			continue
 		case !e.apply:
 			skipped++
@@ -154,15 +154,15 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			log.LogAttrs(ctx, slog.LevelDebug, "sendgrid: status applied", attrs...)
 		case temporary(err):
 			log.LogAttrs(ctx, slog.LevelError, "sendgrid: status not applied; SendGrid will post the batch again",
-				append(attrs, slog.Any("error", err))...)
+				append(attrs, conversations.ErrorAttr(err))...)
 			answer(w, http.StatusServiceUnavailable)
 			return
 		case permanent(err):
 			rejected++
-			log.LogAttrs(ctx, slog.LevelWarn, "sendgrid: status refused", append(attrs, slog.Any("error", err))...)
+			log.LogAttrs(ctx, slog.LevelWarn, "sendgrid: status refused", append(attrs, conversations.ErrorAttr(err))...)
 		default:
 			failed++
-			log.LogAttrs(ctx, slog.LevelError, "sendgrid: status not applied", append(attrs, slog.Any("error", err))...)
+			log.LogAttrs(ctx, slog.LevelError, "sendgrid: status not applied", append(attrs, conversations.ErrorAttr(err))...)
 		}
 	}
 	log.LogAttrs(ctx, slog.LevelDebug, "sendgrid: batch handled", slog.Int("events", len(events)),
@@ -179,7 +179,7 @@ func (wh *Webhook) refuse(ctx context.Context, w http.ResponseWriter, log *slog.
 	if status == http.StatusForbidden {
 		level = slog.LevelWarn
 	}
-	log.LogAttrs(ctx, level, "sendgrid: webhook refused", slog.Int("status", status), slog.Any("error", err))
+	log.LogAttrs(ctx, level, "sendgrid: webhook refused", slog.Int("status", status), conversations.ErrorAttr(err))
 	answer(w, status)
 }
 

@@ -136,7 +136,7 @@ func (c *Channel) Send(ctx context.Context, out conversations.Outbound) (convers
 		c.opts.logger.LogAttrs(ctx, slog.LevelWarn, "twilio: send failed",
 			slog.String("tenant", string(out.Tenant)), slog.String("message", string(out.Message)),
 			slog.String("class", pe.Class.String()), slog.String("code", pe.Code), slog.Int("http_status", pe.HTTPStatus),
-			slog.Any("error", err))
+			conversations.ErrorAttr(err))
 		return conversations.Receipt{}, pe
 	}
 	sid := deref(msg.Sid)
@@ -173,7 +173,7 @@ func (c *Channel) params(out conversations.Outbound) (*openapi.CreateMessagePara
 	if err != nil {
 		return nil, fmt.Errorf("to: %w", err)
 	}
-	if err := channel.ValidateBody(out.Body, out.Media); err != nil {
+	if err := out.CheckContent(); err != nil {
 		return nil, err
 	}
 	p := &openapi.CreateMessageParams{}

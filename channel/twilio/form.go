@@ -30,10 +30,9 @@ func parseInbound(form url.Values, region string, now time.Time) (conversations.
 		// customer thread to go to.
 		return conversations.InboundMessage{}, fmt.Errorf("From: %w", err)
 	}
+	// The body is the customer's text: Service.Receive keeps it, cleaned of
+	// what no person typed (conversations.CleanText), rather than refusing it.
 	body := form.Get("Body")
-	if !utf8.ValidString(body) {
-		return conversations.InboundMessage{}, conversations.Invalid("Body", "not valid UTF-8")
-	}
 	if utf8.RuneCountInString(body) > conversations.MaxBodyRunes {
 		return conversations.InboundMessage{}, conversations.Invalid("Body", "longer than 1600 characters")
 	}
@@ -47,7 +46,7 @@ func parseInbound(form url.Values, region string, now time.Time) (conversations.
 	var media []conversations.Media
 	for i := range n {
 		u := form.Get("MediaUrl" + strconv.Itoa(i))
-		if err := channel.ValidateMediaURL(u); err != nil {
+		if err := conversations.ValidateMediaURL(u, false); err != nil {
 			return conversations.InboundMessage{}, fmt.Errorf("MediaUrl%d: %w", i, err)
 		}
 		ct := form.Get("MediaContentType" + strconv.Itoa(i))

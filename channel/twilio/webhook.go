@@ -209,7 +209,7 @@ func (wh *Webhooks) fail(ctx context.Context, w http.ResponseWriter, log *slog.L
 	case status == http.StatusForbidden:
 		level = slog.LevelWarn
 	}
-	log.LogAttrs(ctx, level, "twilio: webhook refused", slog.Int("status", status), slog.Any("error", err))
+	log.LogAttrs(ctx, level, "twilio: webhook refused", slog.Int("status", status), conversations.ErrorAttr(err))
 	http.Error(w, http.StatusText(status), status)
 }
 

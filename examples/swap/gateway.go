@@ -65,7 +65,7 @@ func (g *GatewaySMS) Send(ctx context.Context, out conversations.Outbound) (conv
 	if err != nil {
 		return conversations.Receipt{}, fmt.Errorf("gateway: send: %w", err)
 	}
-	if err := channel.ValidateBody(out.Body, out.Media); err != nil {
+	if err := out.CheckContent(); err != nil {
 		return conversations.Receipt{}, fmt.Errorf("gateway: send: %w", err)
 	}
 	req := struct {

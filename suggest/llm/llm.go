@@ -182,13 +182,13 @@ func (s *Suggester) Suggest(ctx context.Context, req conversations.SuggestReques
 	if err != nil {
 		err = s.callError(ctx, callCtx, err)
 		s.log.LogAttrs(ctx, slog.LevelDebug, "llm: call failed", slog.String("model", s.model),
-			slog.Duration("elapsed", time.Since(start)), slog.Any("error", err))
+			slog.Duration("elapsed", time.Since(start)), conversations.ErrorAttr(err))
 		return nil, err
 	}
 	ss, err := s.decode(req, in, res)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelDebug, "llm: bad answer", slog.String("model", s.model),
-			slog.Duration("elapsed", time.Since(start)), slog.Any("error", err))
+			slog.Duration("elapsed", time.Since(start)), conversations.ErrorAttr(err))
 		return nil, &conversations.ProviderError{
 			Provider: Source, Op: "suggest", Class: conversations.Retryable,
 			Reason: "invalid answer", Err: fmt.Errorf("%w: %w", ErrBadAnswer, err),

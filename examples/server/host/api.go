@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -36,7 +37,7 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, v conversations.Vie
 // newAPIRoutes returns the API's routes, the event stream among them.
 func newAPIRoutes(svc *conversations.Service, db *store.DB, auth Authenticator, hub *inapp.Hub, log *slog.Logger) []Route {
 	a := &api{svc: svc, db: db, auth: auth, log: log}
-	routes := []Route{{"GET /v1/stream", hub}}
+	routes := []Route{{"GET /v1/stream", a.stream(hub)}}
 	for pattern, h := range map[string]apiHandler{
 		"GET /v1/inbox":                             a.inbox,
 		"GET /v1/badge":                             a.badge,
@@ -73,6 +74,18 @@ func (a *api) authed(h apiHandler) http.Handler {
 		if err != nil {
 			writeError(w, r, a.log, err)
 		}
+	})
+}
+
+// stream checks the bearer token before the hub does, so a refused
+// stream answers in the same JSON shape as every other route.
+func (a *api) stream(hub http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := viewerOf(a.auth, r); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		hub.ServeHTTP(w, r)
 	})
 }
 
@@ -212,7 +225,7 @@ func (a *api) sendTo(w http.ResponseWriter, r *http.Request, v conversations.Vie
 	if in.To == "" {
 		return conversations.Invalid("to", "required: the customer's phone number")
 	}
-	to, err := channel.ParsePhone(in.To, channel.DefaultRegion)
+	to, err := parsePhone("to", in.To)
 	if err != nil {
 		return err
 	}
@@ -415,6 +428,16 @@ func (a *api) segments(w http.ResponseWriter, r *http.Request, _ conversations.V
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"encoding": seg.Encoding, "segments": seg.Count, "characters": seg.Characters})
 	return nil
+}
+
+// parsePhone reads a phone number the client typed, as field.
+func parsePhone(field, raw string) (string, error) {
+	n, err := channel.ParsePhone(raw, channel.DefaultRegion)
+	var pe *channel.PhoneError
+	if errors.As(err, &pe) {
+		return "", fmt.Errorf("host: %w: %w", conversations.Invalid(field, pe.Reason), err)
+	}
+	return n, err
 }
 
 // intParam reads an optional integer query parameter.

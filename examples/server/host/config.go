@@ -59,6 +59,9 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful stop: in-flight requests and
 	// deliveries get this long to finish (default 30s).
 	ShutdownTimeout time.Duration
+	// AllowHTTPMedia accepts http:// media URLs besides https:// (for a
+	// development machine serving media without TLS; never in production).
+	AllowHTTPMedia bool
 	// PollInterval is how often the delivery queue looks for due jobs when
 	// no notification wakes it (0: the outbox's default).
 	PollInterval time.Duration
@@ -143,6 +146,7 @@ var Environment = [][2]string{
 	{"FIELDTALK_PUSH_WEBHOOK_SECRET", "signs the push gateway's requests"},
 	{"FIELDTALK_LOG_LEVEL", "debug, info, warn, error (-log-level)"},
 	{"FIELDTALK_LOG_FORMAT", "text or json (-log-format)"},
+	{"FIELDTALK_ALLOW_HTTP_MEDIA", "true: accept http:// media URLs, for development (-allow-http-media)"},
 }
 
 // LoadConfig reads a Config from args (without the program name) and the
@@ -164,6 +168,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.BoolVar(&c.Citus, "citus", env("FIELDTALK_CITUS", "") == "true", "the database is a Citus coordinator: distribute the tables at start")
 	fs.StringVar(&c.SMSNumber, "sms-number", env("FIELDTALK_SMS_NUMBER", DefaultSMSNumber), "the demo business's SMS number")
 	fs.StringVar(&c.EmailFrom, "email-from", env("FIELDTALK_EMAIL_FROM", ""), "the demo business's email sender")
+	fs.BoolVar(&c.AllowHTTPMedia, "allow-http-media", env("FIELDTALK_ALLOW_HTTP_MEDIA", "") == "true", "accept http:// media URLs (development only)")
 	fs.StringVar(&c.Twilio.BaseURL, "twilio-base-url", env("FIELDTALK_TWILIO_BASE_URL", ""), "Twilio REST base URL")
 	fs.StringVar(&c.SendGrid.BaseURL, "sendgrid-base-url", env("FIELDTALK_SENDGRID_BASE_URL", ""), "SendGrid API base URL")
 	fs.StringVar(&c.Model.Model, "model", env("FIELDTALK_MODEL", ""), "model name for suggestions")

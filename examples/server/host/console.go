@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/fieldtalk/fieldtalk/channel"
 	"github.com/fieldtalk/fieldtalk/channel/console"
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
@@ -36,7 +35,7 @@ func newConsoleRoutes(cfg Config, svc *conversations.Service, log *slog.Logger) 
 		if in.To == "" {
 			in.To = cfg.SMSNumber
 		}
-		from, err := channel.ParsePhone(in.From, channel.DefaultRegion)
+		from, err := parsePhone("from", in.From)
 		if err != nil {
 			return err
 		}

@@ -68,7 +68,7 @@ func databases(t *testing.T, fn func(t *testing.T, db database)) {
 
 // start wires and starts the server for cfg with fxtest, as main does,
 // and stops it when the test ends.
-func start(t *testing.T, cfg host.Config, extra ...fx.Option) *running {
+func start(t testing.TB, cfg host.Config, extra ...fx.Option) *running {
 	t.Helper()
 	r := &running{out: &lockedBuffer{}, http: &http.Client{Timeout: 10 * time.Second}}
 	cfg.Addr = "127.0.0.1:0"

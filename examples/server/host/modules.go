@@ -256,7 +256,7 @@ func newNotifier(ns []conversations.Notifier) (conversations.Notifier, error) {
 }
 
 // newService is the use cases, with every adapter the graph holds.
-func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n conversations.Notifier, chs []conversations.Channel, log *slog.Logger) (*conversations.Service, error) {
+func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n conversations.Notifier, chs []conversations.Channel, log *slog.Logger, cfg Config) (*conversations.Service, error) {
 	names := make([]string, len(chs))
 	for i, ch := range chs {
 		names[i] = ch.Name()
@@ -265,7 +265,7 @@ func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n c
 	log.Info("channels", slog.Any("names", names))
 	return conversations.NewService(conversations.Config{
 		Store: db, Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
-		Timeline: db, Outbox: ob, Channels: chs, Logger: log,
+		Timeline: db, Outbox: ob, Channels: chs, Logger: log, AllowHTTPMedia: cfg.AllowHTTPMedia,
 	})
 }
 

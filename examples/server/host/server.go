@@ -44,9 +44,6 @@ func newServer(lc fx.Lifecycle, cfg Config, routes []Route, hub *inapp.Hub, db *
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		})},
 		Route{"GET /readyz", s.ready(db)},
-		Route{"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, r, log, fmt.Errorf("no route for %s %s: %w", r.Method, r.URL.Path, conversations.ErrNotFound))
-		})},
 	)
 	for _, rt := range routes {
 		if slices.Contains(s.patterns, rt.Pattern) {
@@ -57,7 +54,7 @@ func newServer(lc fx.Lifecycle, cfg Config, routes []Route, hub *inapp.Hub, db *
 	}
 	s.http = &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           s.middleware(mux),
+		Handler:           s.middleware(s.routed(mux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// The event stream lifts this for itself (inapp.WithWriteTimeout);
@@ -122,6 +119,55 @@ func (s *Server) ready(db *store.DB) http.Handler {
 	})
 }
 
+// routed serves r through mux, and answers a path no route has, or a
+// method its route does not take, in the API's JSON error shape (404; 405
+// with Allow) instead of the mux's plain text.
+func (s *Server) routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// No pattern: h is the mux's own answer (not found, method not
+		// allowed, or a redirect to the clean path). Run it aside to learn
+		// which.
+		c := &captured{header: http.Header{}}
+		h.ServeHTTP(c, r)
+		switch c.status {
+		case http.StatusNotFound:
+			writeError(w, r, s.log, fmt.Errorf("server: %s %s: %w", r.Method, r.URL.Path, errNoRoute))
+		case http.StatusMethodNotAllowed:
+			writeError(w, r, s.log, fmt.Errorf("server: %s %s: %w", r.Method, r.URL.Path, &methodError{allow: c.header.Get("Allow")}))
+		default:
+			for k, v := range c.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(c.status)
+			_, _ = w.Write(c.body)
+		}
+	})
+}
+
+// captured is an answer written aside.
+type captured struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (c *captured) Header() http.Header { return c.header }
+func (c *captured) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+func (c *captured) Write(b []byte) (int, error) {
+	c.WriteHeader(http.StatusOK)
+	c.body = append(c.body, b...)
+	return len(b), nil
+}
+
 // middleware gives each request an id, logs it when it ends, and turns a
 // panic into a 500.
 func (s *Server) middleware(next http.Handler) http.Handler {
@@ -154,7 +200,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			s.log.LogAttrs(r.Context(), level, "request",
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", r.Pattern),
-				slog.String("path", r.URL.Path), slog.Int("status", rec.code()), slog.Int64("bytes", rec.bytes),
+				slog.String("path", conversations.RedactPhones(r.URL.Path)), slog.Int("status", rec.code()), slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)))
 		}()
 		next.ServeHTTP(rec, r)

@@ -1,0 +1,83 @@
+package testdb
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fieldtalk/fieldtalk/store"
+)
+
+// Fingerprint returns a digest of every row of every fieldtalk table in
+// db, so a test can check that a refused request changed nothing: equal
+// fingerprints before and after mean equal contents. River's tables
+// (river_*) are left out: its leader election and maintenance write to
+// them on their own schedule, and a refused request never reaches them.
+func Fingerprint(t testing.TB, db *store.DB) string {
+	t.Helper()
+	ctx := context.Background()
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+	if db.Dialect() == store.DialectPostgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	}
+	rows, err := db.SQL().QueryContext(ctx, q)
+	if err != nil {
+		t.Fatalf("testdb: fingerprint: %v", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatalf("testdb: fingerprint: %v", err)
+		}
+		if !strings.HasPrefix(name, "river_") {
+			tables = append(tables, name)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatalf("testdb: fingerprint: %v", err)
+	}
+	slices.Sort(tables)
+	h := sha256.New()
+	for _, table := range tables {
+		fmt.Fprintf(h, "table %s\n", table)
+		// Rows are compared as a sorted set of their text, so the order a
+		// database happens to return them in does not matter.
+		rs, err := db.SQL().QueryContext(ctx, `SELECT * FROM "`+table+`"`)
+		if err != nil {
+			t.Fatalf("testdb: fingerprint %s: %v", table, err)
+		}
+		cols, _ := rs.Columns()
+		var lines []string
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rs.Next() {
+			if err := rs.Scan(ptrs...); err != nil {
+				t.Fatalf("testdb: fingerprint %s: %v", table, err)
+			}
+			var b strings.Builder
+			for _, v := range vals {
+				if raw, ok := v.([]byte); ok {
+					v = string(raw)
+				}
+				fmt.Fprintf(&b, "%#v\x1f", v)
+			}
+			lines = append(lines, b.String())
+		}
+		if err := rs.Close(); err != nil {
+			t.Fatalf("testdb: fingerprint %s: %v", table, err)
+		}
+		slices.Sort(lines)
+		for _, l := range lines {
+			fmt.Fprintln(h, l)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
