@@ -71,3 +71,26 @@ func TestEachGivesFreshMigratedDatabases(t *testing.T) {
 		t.Errorf("Each runs sqlite first, then postgres: ran %v", dialects)
 	}
 }
+
+func TestCitusWithoutCluster(t *testing.T) {
+	call := func() *recorder {
+		r := &recorder{TB: t}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			testdb.CitusDSN(r)
+		}()
+		wg.Wait()
+		return r
+	}
+	t.Setenv(testdb.EnvCitusURL, "")
+	t.Setenv("CI", "")
+	if r := call(); !r.skipped || r.failed || !strings.Contains(r.msg, testdb.EnvCitusURL) {
+		t.Errorf("without %s a Citus test is skipped, saying why: skipped=%v failed=%v %q", testdb.EnvCitusURL, r.skipped, r.failed, r.msg)
+	}
+	t.Setenv("CI", "true")
+	if r := call(); !r.failed || r.skipped {
+		t.Errorf("under CI=true a missing %s fails the test: skipped=%v failed=%v", testdb.EnvCitusURL, r.skipped, r.failed)
+	}
+}
