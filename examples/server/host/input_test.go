@@ -33,8 +33,8 @@ func checkPlain(t *testing.T, what, message string) {
 // databases: each answer is 400 naming the field, in plain words, and the
 // database is unchanged.
 func TestNulInEveryRoute(t *testing.T) {
-	databases(t, func(t *testing.T, dsn string) {
-		p := startProduction(t, dsn)
+	databases(t, func(t *testing.T, db database) {
+		p := startProduction(t, db)
 		d := p.demo
 		dana, tom := d.Token("dana"), d.Token("tom")
 		job := p.inbox(t, tom)[0].ID
@@ -133,8 +133,8 @@ func TestNulInEveryRoute(t *testing.T) {
 // the API's user and the field, in JSON, on every route, on both
 // databases; never Go types, package prefixes or constraint names.
 func TestErrorsSpeakToTheClient(t *testing.T) {
-	databases(t, func(t *testing.T, dsn string) {
-		r := start(t, host.Config{Database: dsn, HookSecret: secret})
+	databases(t, func(t *testing.T, db database) {
+		r := start(t, host.Config{Database: db.dsn, Citus: db.citus, HookSecret: secret})
 		d := r.demo
 		dana, tom, tara := d.Token("dana"), d.Token("tom"), d.Token("tara")
 		job := r.inbox(t, tom)[0].ID

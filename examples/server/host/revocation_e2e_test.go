@@ -54,10 +54,10 @@ func TestRevocationEndToEnd(t *testing.T) {
 		},
 	} {
 		t.Run(rv.name, func(t *testing.T) {
-			databases(t, func(t *testing.T, dsn string) {
+			databases(t, func(t *testing.T, db database) {
 				const pushSecret = "0123456789abcdef0123"
 				gw := pushtest.NewGateway(t, []byte(pushSecret))
-				r := start(t, host.Config{Database: dsn, Push: host.PushConfig{WebhookURL: gw.URL(), WebhookSecret: pushSecret}})
+				r := start(t, host.Config{Database: db.dsn, Citus: db.citus, Push: host.PushConfig{WebhookURL: gw.URL(), WebhookSecret: pushSecret}})
 				tom := r.demo.Token("tom")
 				in := decodeAs[message](t, r, "POST", "/dev/sms", "", map[string]string{"from": r.demo.Customer.Phone, "body": "Is 9am still ok?"}, http.StatusCreated)
 				th := conversations.ThreadID(in.Thread)
