@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -48,7 +47,7 @@ func (s *DB) Distribute(ctx context.Context) error {
 		return fmt.Errorf("store: %s: Citus is a PostgreSQL extension; this store is %s: %w", op, s.dialect, conversations.ErrInvalid)
 	}
 	if s.tx != nil {
-		return errors.New("store: distribute: not inside a transaction: Citus lays each table out on its own")
+		return fmt.Errorf("store: %s: not inside a transaction: Citus lays each table out on its own: %w", op, conversations.ErrInvalid)
 	}
 	conn, err := s.root.Conn(ctx)
 	if err != nil {

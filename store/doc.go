@@ -13,6 +13,9 @@
 //
 // Open connects; Migrate applies the embedded, numbered SQL migrations (one
 // set per dialect), idempotently and safely from several processes at once.
+// On a Citus cluster, Distribute (after Migrate, at every start) lays the
+// tables out by tenant_id; every statement a request runs then routes to
+// the one worker that holds the business (citus.go).
 //
 // The schema follows the measurements in the project's perf-anchor: every
 // table carries tenant_id and every index leads with it; what a technician
@@ -33,5 +36,6 @@
 // transaction usable.
 //
 // store/storetest is the conformance suite this package passes on both
-// databases; internal/testdb gives tests fresh databases of each kind.
+// databases and on Citus; internal/testdb gives tests fresh databases of
+// each kind.
 package store

@@ -30,13 +30,16 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
-func callPostgres(t *testing.T) *recorder {
+func callPostgres(t *testing.T) *recorder { return call(t, testdb.PostgresDSN) }
+
+// call runs dsn with a recorder standing in for the test.
+func call(t *testing.T, dsn func(testing.TB) string) *recorder {
 	r := &recorder{TB: t}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		testdb.PostgresDSN(r)
+		dsn(r)
 	}()
 	wg.Wait()
 	return r
@@ -73,24 +76,13 @@ func TestEachGivesFreshMigratedDatabases(t *testing.T) {
 }
 
 func TestCitusWithoutCluster(t *testing.T) {
-	call := func() *recorder {
-		r := &recorder{TB: t}
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			testdb.CitusDSN(r)
-		}()
-		wg.Wait()
-		return r
-	}
 	t.Setenv(testdb.EnvCitusURL, "")
 	t.Setenv("CI", "")
-	if r := call(); !r.skipped || r.failed || !strings.Contains(r.msg, testdb.EnvCitusURL) {
+	if r := call(t, testdb.CitusDSN); !r.skipped || r.failed || !strings.Contains(r.msg, testdb.EnvCitusURL) {
 		t.Errorf("without %s a Citus test is skipped, saying why: skipped=%v failed=%v %q", testdb.EnvCitusURL, r.skipped, r.failed, r.msg)
 	}
 	t.Setenv("CI", "true")
-	if r := call(); !r.failed || r.skipped {
+	if r := call(t, testdb.CitusDSN); !r.failed || r.skipped {
 		t.Errorf("under CI=true a missing %s fails the test: skipped=%v failed=%v", testdb.EnvCitusURL, r.skipped, r.failed)
 	}
 }
