@@ -80,7 +80,9 @@ func start(t testing.TB, cfg host.Config, extra ...fx.Option) *running {
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var srv *host.Server
-	opts := append([]fx.Option{fx.Populate(&srv, &r.demo, &r.db, &r.svc)}, extra...)
+	// fx's default start timeout (15s) is short for a machine whose cores
+	// are shared with other work: migrating and starting took longer there.
+	opts := append([]fx.Option{fx.Populate(&srv, &r.demo, &r.db, &r.svc), fx.StartTimeout(time.Minute)}, extra...)
 	r.app = fxtest.New(t, host.Logging(log), host.Core(cfg), host.Adapters(cfg), host.WithDemo(), fx.Options(opts...))
 	r.app.RequireStart()
 	t.Cleanup(func() { r.app.RequireStop() })
