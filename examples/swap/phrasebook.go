@@ -60,9 +60,9 @@ func (p *Phrasebook) Suggest(ctx context.Context, req conversations.SuggestReque
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("phrasebook: %w", err)
 	}
-	in, ok := req.LastInbound()
-	if !ok {
-		return nil, fmt.Errorf("phrasebook: %w", conversations.Invalid("messages", "no inbound message to answer"))
+	in, err := req.ToAnswer()
+	if err != nil {
+		return nil, fmt.Errorf("phrasebook: %w", err)
 	}
 	text := strings.ToLower(in.Body)
 	var out []conversations.Suggestion
