@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // SendInternal is the input of SendInternal.
@@ -21,7 +23,9 @@ type SendInternal struct {
 // In-app messages are delivered when stored. A repeat with the same ClientID
 // and content returns the first message; the same ClientID with other
 // content is ErrConflict.
-func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (Message, error) {
+func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (_ Message, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.SendInternal", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return Message{}, err
 	}
@@ -42,7 +46,7 @@ func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (
 		CreatedAt: now, Status: StatusDelivered, SentAt: now, DeliveredAt: now,
 	}
 	var created bool
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		t, err := s.visibleThread(ctx, tx, v, in.Thread)
 		if err != nil {
 			return err
@@ -94,6 +98,8 @@ func (e *conflictError) Unwrap() error { return ErrConflict }
 // created=false and changes nothing. An SMS that is exactly an opt-out
 // keyword (STOP, ...) records an opt-out; START or UNSTOP records an opt-in.
 func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, created bool, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.Receive", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := validateInbound(in); err != nil {
 		return Message{}, false, err
 	}
@@ -151,6 +157,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 		return Message{}, false, err
 	}
 	if created {
+		s.tel.received(ctx, m, isKeyword, kw, optOut)
 		s.notifyMessage(ctx, m)
 	}
 	return m, created, nil
@@ -177,7 +184,9 @@ func validateInbound(in InboundMessage) error {
 // ApplyStatus applies a provider's delivery report under the forward-only
 // rule (see Merge): a late or repeated report changes nothing. The sender is
 // told when the status changed.
-func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (Message, error) {
+func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (_ Message, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.ApplyStatus", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	switch {
 	case u.Tenant == "":
 		return Message{}, Invalid("tenant", "empty")
@@ -196,6 +205,8 @@ func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (Message, err
 // OptedOut reports whether a customer number has opted out of a business's
 // SMS, with the ledger entry that made it so.
 func (s *Service) OptedOut(ctx context.Context, tenant TenantID, number string) (OptOut, bool, error) {
+	ctx, span := s.tel.start(ctx, "conversations.OptedOut", trace.SpanKindInternal)
+	defer span.End()
 	if tenant == "" {
 		return OptOut{}, false, Invalid("tenant", "empty")
 	}

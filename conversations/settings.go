@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Settings are a business's own settings.
@@ -102,7 +104,9 @@ type SettingsStore interface {
 }
 
 // PutSettings saves a business's settings.
-func (s *Service) PutSettings(ctx context.Context, st Settings) error {
+func (s *Service) PutSettings(ctx context.Context, st Settings) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.PutSettings", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if st.Tenant == "" {
 		return Invalid("tenant", "empty")
 	}
@@ -115,6 +119,8 @@ func (s *Service) PutSettings(ctx context.Context, st Settings) error {
 
 // Settings returns a business's settings.
 func (s *Service) Settings(ctx context.Context, tenant TenantID) (Settings, error) {
+	ctx, span := s.tel.start(ctx, "conversations.Settings", trace.SpanKindInternal)
+	defer span.End()
 	if tenant == "" {
 		return Settings{}, Invalid("tenant", "empty")
 	}
