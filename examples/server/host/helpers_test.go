@@ -50,7 +50,9 @@ type running struct {
 	db   *store.DB
 	svc  *conversations.Service
 	out  *lockedBuffer
-	http *http.Client
+	http *http.Client // every exchange checked against the contract
+	srv  *host.Server
+	ct   *contract
 }
 
 // databases runs fn on a fresh SQLite file and, when FIELDTALK_POSTGRES_URL
@@ -64,7 +66,8 @@ func databases(t *testing.T, fn func(t *testing.T, dsn string)) {
 // and stops it when the test ends.
 func start(t *testing.T, cfg host.Config, extra ...fx.Option) *running {
 	t.Helper()
-	r := &running{out: &lockedBuffer{}, http: &http.Client{Timeout: 10 * time.Second}}
+	r := &running{out: &lockedBuffer{}, ct: newContract(t)}
+	r.http = &http.Client{Timeout: 10 * time.Second, Transport: r.ct}
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Stdout = r.out
 	cfg.PollInterval = 20 * time.Millisecond
@@ -73,12 +76,11 @@ func start(t *testing.T, cfg host.Config, extra ...fx.Option) *running {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	var srv *host.Server
-	opts := append([]fx.Option{fx.Populate(&srv, &r.demo, &r.db, &r.svc)}, extra...)
+	opts := append([]fx.Option{fx.Populate(&r.srv, &r.demo, &r.db, &r.svc)}, extra...)
 	r.app = fxtest.New(t, host.Logging(log), host.Core(cfg), host.Adapters(cfg), host.WithDemo(), fx.Options(opts...))
 	r.app.RequireStart()
 	t.Cleanup(func() { r.app.RequireStop() })
-	r.url = srv.URL()
+	r.url = r.srv.URL()
 	return r
 }
 
@@ -106,6 +108,9 @@ func (r *running) call(t *testing.T, method, path, token string, body any, want 
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {
@@ -247,7 +252,7 @@ func (r *running) stream(t *testing.T, token string) <-chan sseEvent {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := r.ct.client().Do(req)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -268,6 +273,7 @@ func (r *running) stream(t *testing.T, token string) <-chan sseEvent {
 			switch {
 			case line == "":
 				if ev.Event != "" || ev.Data != "" {
+					r.ct.checkEvent(ev)
 					events <- ev
 				}
 				ev = sseEvent{}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
@@ -67,13 +69,14 @@ func Logging(log *slog.Logger) fx.Option {
 
 // Core is everything but the replaceable adapters: the store, the
 // delivery queue, the Service, the in-app stream, the JSON API, the signed
-// hooks and the HTTP server. It needs a conversations.Suggester, an
+// hooks, the HTTP server and its Telemetry. It needs a conversations.Suggester, an
 // Authenticator and, to send SMS, a Channel named "sms" in the group
 // "channels": Adapters and WithDemo provide them, or you do.
 func Core(cfg Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
 		fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second),
+		Telemetry(),
 		fx.Provide(
 			openStore,
 			newOutbox,
@@ -85,6 +88,8 @@ func Core(cfg Config) fx.Option {
 			fx.Annotate(newService, fx.ParamTags(``, ``, ``, ``, groupChannels)),
 			fx.Annotate(newAPIRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newHookRoutes, fx.ResultTags(groupRouteSets)),
+			fx.Annotate(newAccountRoutes, fx.ResultTags(groupRouteSets)),
+			fx.Annotate(newOpenAPIRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newServer, fx.ParamTags(``, ``, groupRoutes)),
 		),
 		// Asking for the Server builds it, and with it every route.
@@ -167,10 +172,10 @@ func WithDemo() fx.Option {
 }
 
 // openStore opens the database; the schema is brought up to date at start.
-func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*store.DB, error) {
+func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger, tp trace.TracerProvider) (*store.DB, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	db, err := store.Open(ctx, cfg.Database, store.WithLogger(log))
+	db, err := store.Open(ctx, cfg.Database, store.WithLogger(log), store.WithTracerProvider(tp))
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +186,8 @@ func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*store.DB, error)
 
 // newOutbox is the durable delivery queue on the same database; its tables
 // are made at start.
-func newOutbox(lc fx.Lifecycle, cfg Config, db *store.DB, log *slog.Logger) (*outbox.Outbox, error) {
-	opts := []outbox.Option{outbox.WithLogger(log)}
+func newOutbox(lc fx.Lifecycle, cfg Config, db *store.DB, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider) (*outbox.Outbox, error) {
+	opts := []outbox.Option{outbox.WithLogger(log), outbox.WithTracerProvider(tp), outbox.WithMeterProvider(mp)}
 	if cfg.PollInterval > 0 {
 		opts = append(opts, outbox.WithPollInterval(cfg.PollInterval))
 	}
@@ -232,7 +237,7 @@ func newNotifier(ns []conversations.Notifier) (conversations.Notifier, error) {
 }
 
 // newService is the use cases, with every adapter the graph holds.
-func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n conversations.Notifier, chs []conversations.Channel, log *slog.Logger) (*conversations.Service, error) {
+func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n conversations.Notifier, chs []conversations.Channel, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider) (*conversations.Service, error) {
 	names := make([]string, len(chs))
 	for i, ch := range chs {
 		names[i] = ch.Name()
@@ -241,7 +246,7 @@ func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n c
 	log.Info("channels", slog.Any("names", names))
 	return conversations.NewService(conversations.Config{
 		Store: db, Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
-		Timeline: db, Outbox: ob, Channels: chs, Logger: log,
+		Timeline: db, Outbox: ob, Channels: chs, Logger: log, TracerProvider: tp, MeterProvider: mp,
 	})
 }
 
@@ -263,8 +268,8 @@ func startDeliveries(lc fx.Lifecycle, ob *outbox.Outbox, svc *conversations.Serv
 	})
 }
 
-func newTwilioChannel(cfg Config, log *slog.Logger) (*twilio.Channel, error) {
-	opts := []twilio.Option{twilio.WithLogger(log)}
+func newTwilioChannel(cfg Config, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider) (*twilio.Channel, error) {
+	opts := []twilio.Option{twilio.WithLogger(log), twilio.WithHTTPClient(providerClient(tp, mp))}
 	if cfg.Twilio.BaseURL != "" {
 		opts = append(opts, twilio.WithBaseURL(cfg.Twilio.BaseURL))
 	}
@@ -286,8 +291,8 @@ func newTwilioRoutes(cfg Config, svc *conversations.Service, log *slog.Logger) (
 	}, nil
 }
 
-func newSendGridChannel(cfg Config, log *slog.Logger) (*sendgrid.Channel, error) {
-	opts := []sendgrid.Option{sendgrid.WithLogger(log)}
+func newSendGridChannel(cfg Config, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider) (*sendgrid.Channel, error) {
+	opts := []sendgrid.Option{sendgrid.WithLogger(log), sendgrid.WithHTTPClient(providerClient(tp, mp))}
 	if cfg.SendGrid.BaseURL != "" {
 		opts = append(opts, sendgrid.WithBaseURL(cfg.SendGrid.BaseURL))
 	}
