@@ -109,15 +109,22 @@ func Adapters(cfg Config) fx.Option {
 // cfg.Twilio is set, else the console channel and its simulated inbound.
 func SMS(cfg Config) fx.Option {
 	if !cfg.Twilio.enabled() {
-		return fx.Provide(
-			fx.Annotate(newConsoleChannel, fx.As(new(conversations.Channel)), fx.ResultTags(groupChannels)),
-			fx.Annotate(newConsoleRoutes, fx.ResultTags(groupRouteSets)),
+		return fx.Options(
+			fx.Provide(fx.Annotate(newConsoleChannel, fx.As(new(conversations.Channel)), fx.ResultTags(groupChannels))),
+			DevSMS(),
 		)
 	}
 	return fx.Provide(
 		fx.Annotate(newTwilioChannel, fx.As(new(conversations.Channel)), fx.ResultTags(groupChannels)),
 		fx.Annotate(newTwilioRoutes, fx.ResultTags(groupRouteSets)),
 	)
+}
+
+// DevSMS serves POST /dev/sms, which plays a customer texting the business
+// (see newConsoleRoutes): for a server whose SMS channel is a stand-in,
+// the console's or another example's.
+func DevSMS() fx.Option {
+	return fx.Provide(fx.Annotate(newConsoleRoutes, fx.ResultTags(groupRouteSets)))
 }
 
 // Email is SendGrid (and its event webhook, with a verification key) when

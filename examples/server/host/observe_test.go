@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -18,6 +20,9 @@ import (
 	"github.com/fieldtalk/fieldtalk/channel/twilio/twiliotest"
 	"github.com/fieldtalk/fieldtalk/examples/server/host"
 )
+
+// metricName finds the metric names a document queries.
+var metricName = regexp.MustCompile(`\b(fieldtalk|http_server|river|messaging)_[a-z_]+[a-z]`)
 
 // scrape reads /metrics as Prometheus does.
 func (r *running) scrape(t *testing.T) map[string]*dto.MetricFamily {
@@ -145,6 +150,23 @@ func TestMetricsAfterASession(t *testing.T) {
 		// River's own job metrics, in the messaging conventions.
 		if _, ok := sample(mf, "messaging_process_duration_seconds", map[string]string{"messaging_system": "river"}); !ok {
 			t.Errorf("no River job metrics (messaging_process_duration_seconds) in /metrics")
+		}
+		// Every metric the operations guide and the dashboard query exists.
+		for _, doc := range []string{"../../../docs/OPERATIONS.md", "../../../docs/grafana-dashboard.json"} {
+			b, err := os.ReadFile(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, at := range metricName.FindAllIndex(b, -1) {
+				if (at[0] > 0 && b[at[0]-1] == '/') || (at[1] < len(b) && b[at[1]] == '=') {
+					continue // a job kind (river.work/fieldtalk_deliver) or a label
+				}
+				name := string(b[at[0]:at[1]])
+				family := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_count"), "_sum")
+				if mf[family] == nil {
+					t.Errorf("%s queries %s, which /metrics does not serve", doc, name)
+				}
+			}
 		}
 	})
 }
