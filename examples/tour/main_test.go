@@ -29,7 +29,7 @@ func TestTour(t *testing.T) {
 		"the reply: delivered (sent 08:02:24, delivered 08:02:29)",
 		// An offline draft sent three times goes out once.
 		"Tom's drafts, on every device he uses: 1",
-		"three sends, 1 message(s); Twilio was asked to send it 1 time(s); Tom's drafts: 0",
+		"three sends, 1 message; Twilio was asked to send it 1 time; Tom's drafts: 0",
 		// The dispatcher messages the technician.
 		`[Tom's phone] new message "Do you have the 40 gal unit on the truck?" (badge 1)`,
 		`[Dana's phone] new message "Yes, picked it up at 7."`,
