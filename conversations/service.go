@@ -38,7 +38,7 @@ type Config struct {
 	Logger *slog.Logger
 	// TracerProvider and MeterProvider receive the Service's spans (one per
 	// use case, per delivery attempt and per provider call) and metrics
-	// (telemetry.go). Nil means none: the no-op providers, which cost nothing.
+	// (telemetry.go). Nil means none, at no cost.
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 }

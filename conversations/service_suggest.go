@@ -178,7 +178,7 @@ func (s *Service) ask(ctx, bctx context.Context, req SuggestRequest) ([]Suggesti
 	}
 	done := make(chan answer, 1)
 	go func() {
-		ss, err := s.suggest.Suggest(bctx, req)
+		ss, err := s.tel.suggest(bctx, s.suggest, req)
 		done <- answer{ss, err}
 	}()
 	select {

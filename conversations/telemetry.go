@@ -16,8 +16,8 @@ import (
 // Telemetry: the Service traces each use case and counts what an operator
 // watches, through the OpenTelemetry API only. The host chooses the SDK and
 // the exporters and hands their providers in (Config.TracerProvider,
-// Config.MeterProvider); with none, the no-op providers make every span and
-// measurement a call that does nothing.
+// Config.MeterProvider); with none, no span is started and nothing is
+// measured, so an unobserved Service costs what it did without telemetry.
 
 // InstrumentationName names the tracer and meter of the library's packages.
 const InstrumentationName = "github.com/fieldtalk/fieldtalk"
@@ -54,9 +54,12 @@ const (
 	attrAttempt = attribute.Key("fieldtalk.delivery.attempt")
 )
 
-// telemetry is the Service's tracer and instruments.
+// telemetry is the Service's tracer and instruments. Without a provider
+// the tracer is nil and measured false: no span is started and no
+// measurement built (an attribute set allocates even for a no-op meter).
 type telemetry struct {
 	tracer        trace.Tracer
+	measured      bool
 	inbound       metric.Int64Counter
 	attempts      metric.Int64Counter
 	deliveries    metric.Int64Counter
@@ -70,15 +73,21 @@ type telemetry struct {
 // (milliseconds to the budget) alike.
 var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
 
+// noSpan is what start returns when nothing traces: ending it does nothing
+// (and, unlike the span in ctx, it is not the caller's to end).
+var noSpan trace.Span = tracenoop.Span{}
+
 func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (telemetry, error) {
-	if tp == nil {
-		tp = tracenoop.NewTracerProvider()
+	var t telemetry
+	if tp != nil {
+		t.tracer = tp.Tracer(InstrumentationName)
 	}
 	if mp == nil {
 		mp = metricnoop.NewMeterProvider()
+	} else {
+		t.measured = true
 	}
 	m := mp.Meter(InstrumentationName)
-	t := telemetry{tracer: tp.Tracer(InstrumentationName)}
 	var errs []error
 	counter := func(name, unit, desc string) metric.Int64Counter {
 		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
@@ -107,6 +116,9 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (telemetry, 
 // start begins the span of a use case. Attributes are built only when the
 // span records, so an unobserved call allocates nothing for them.
 func (t *telemetry) start(ctx context.Context, name string, kind trace.SpanKind, attrs ...func() []attribute.KeyValue) (context.Context, trace.Span) {
+	if t.tracer == nil {
+		return ctx, noSpan
+	}
 	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(kind))
 	if span.IsRecording() {
 		for _, a := range attrs {
@@ -145,7 +157,7 @@ func (a DeliverAttempt) attributes() []attribute.KeyValue {
 // delivered ends a delivery attempt's span and counts the attempt (an
 // attempt that found nothing to deliver has no channel and is not counted).
 func (t *telemetry) delivered(ctx context.Context, span trace.Span, channel string, err error) {
-	if channel != "" {
+	if channel != "" && t.measured {
 		t.attemptDone(ctx, channel, err)
 	}
 	end(span, err)
@@ -191,7 +203,7 @@ func (t *telemetry) attemptDone(ctx context.Context, channel string, err error) 
 // statusChanged counts an outbound message reaching m.Status, and how long
 // it took from acceptance to sent or delivered.
 func (t *telemetry) statusChanged(ctx context.Context, m Message) {
-	if m.Direction != DirectionOutbound {
+	if !t.measured || m.Direction != DirectionOutbound {
 		return
 	}
 	switch m.Status {
@@ -214,6 +226,9 @@ func (t *telemetry) statusChanged(ctx context.Context, m Message) {
 // suggested records how long the Suggester took, by the source of its
 // first suggestion ("error" when it gave none).
 func (t *telemetry) suggested(ctx context.Context, start time.Time, ss []Suggestion, err error) {
+	if !t.measured {
+		return
+	}
 	source := "error"
 	if err == nil && len(ss) > 0 && ss[0].Source != "" {
 		source = ss[0].Source
@@ -224,19 +239,40 @@ func (t *telemetry) suggested(ctx context.Context, start time.Time, ss []Suggest
 // received counts a new inbound message and, when it is an opt-out
 // keyword, the ledger change it made.
 func (t *telemetry) received(ctx context.Context, m Message, isKeyword bool, keyword string, out bool) {
+	if !t.measured {
+		return
+	}
 	t.inbound.Add(ctx, 1, metric.WithAttributes(attrChannel.String(m.Channel)))
 	if isKeyword {
 		t.optOut(ctx, m.Channel, keyword, out)
 	}
 }
 
-// notified counts a notification handed to the Notifier.
-func (t *telemetry) notified(ctx context.Context, n Notification) {
-	t.notifications.Add(ctx, 1, metric.WithAttributes(attrType.String(string(n.Type))))
+// notify hands n to the Notifier (in-app stream, push services) in a
+// client span, and counts it.
+func (t *telemetry) notify(ctx context.Context, nt Notifier, n Notification) error {
+	if t.measured {
+		t.notifications.Add(ctx, 1, metric.WithAttributes(attrType.String(string(n.Type))))
+	}
+	ctx, span := t.start(ctx, "notify "+string(n.Type), trace.SpanKindClient)
+	err := nt.Notify(ctx, n)
+	end(span, err)
+	return err
+}
+
+// suggest asks the Suggester (rules, or a model) in a client span.
+func (t *telemetry) suggest(ctx context.Context, sg Suggester, req SuggestRequest) ([]Suggestion, error) {
+	ctx, span := t.start(ctx, "suggest", trace.SpanKindClient)
+	ss, err := sg.Suggest(ctx, req)
+	end(span, err)
+	return ss, err
 }
 
 // optOut counts a change of the opt-out ledger.
 func (t *telemetry) optOut(ctx context.Context, channel, keyword string, out bool) {
+	if !t.measured {
+		return
+	}
 	action := "opt_in"
 	if out {
 		action = "opt_out"
