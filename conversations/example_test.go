@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
+	"strings"
+	"testing"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 	"github.com/fieldtalk/fieldtalk/policy"
@@ -84,5 +87,27 @@ func Example() {
 func must(err error) {
 	if err != nil {
 		log.Fatal(err)
+	}
+}
+
+// TestREADMEQuotesTheExample keeps the README's "Using the library" the
+// code above, which runs: the README quotes Example's body word for word.
+func TestREADMEQuotesTheExample(t *testing.T) {
+	src, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	body := s[strings.Index(s, "func Example() {\n")+len("func Example() {\n") : strings.Index(s, "\n}\n\nfunc must")]
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, "\t")
+	}
+	if !strings.Contains(string(readme), "```go\n"+strings.Join(lines, "\n")+"\n```") {
+		t.Error("README.md's \"Using the library\" is not Example's body: copy it again")
 	}
 }
