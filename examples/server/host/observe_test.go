@@ -173,7 +173,8 @@ func TestMetricsAfterASession(t *testing.T) {
 
 // TestOneTracePerDelivery follows one SMS with an SDK tracer in memory:
 // the request that accepted it, the Service's use case, the enqueue, the
-// job that delivered it and the call to Twilio share one trace id.
+// job that delivered it, the call to Twilio and Twilio's status callback
+// share one trace id.
 func TestOneTracePerDelivery(t *testing.T) {
 	databases(t, func(t *testing.T, dsn string) {
 		spans := tracetest.NewInMemoryExporter()
@@ -185,6 +186,13 @@ func TestOneTracePerDelivery(t *testing.T) {
 		body := "On my way, about 20 minutes."
 		p.call(t, "POST", "/v1/threads/"+job+"/messages", tom, map[string]string{"body": body, "client_id": "trace/1"}, http.StatusAccepted)
 		eventually(t, "the text reaches Twilio", func() bool { return len(p.creates(body)) == 1 })
+		// Twilio calls back the URL it was given, trace context and all.
+		sent := p.creates(body)[0]
+		callback := strings.TrimPrefix(sent.Form.Get("StatusCallback"), publicURL)
+		form := twiliotest.Status{MessageSID: sent.SID, From: number, To: p.demo.Customer.Phone, Status: "delivered"}.Form()
+		if code := p.twilioPost(t, callback, form, ""); code != http.StatusOK {
+			t.Fatalf("status callback answered %d", code)
+		}
 
 		byName := func() map[string][]tracetest.SpanStub {
 			out := map[string][]tracetest.SpanStub{}
@@ -200,8 +208,9 @@ func TestOneTracePerDelivery(t *testing.T) {
 			"river.insert_many",
 			"river.work/fieldtalk_deliver",
 			"conversations.Deliver",
-			"send sms",  // the provider call
-			"HTTP POST", // its HTTP request to Twilio (otelhttp transport)
+			"send sms",                  // the provider call
+			"HTTP POST",                 // its HTTP request to Twilio (otelhttp transport)
+			"conversations.ApplyStatus", // Twilio's status callback, in a request of its own
 		}
 		eventually(t, "the delivery's spans end", func() bool {
 			got := byName()
@@ -248,5 +257,15 @@ func TestOneTracePerDelivery(t *testing.T) {
 			t.Errorf("the provider call's ancestry is %s, want it to end at the accepting request", strings.Join(chain, " ← "))
 		}
 		t.Log(fmt.Sprint("provider call ← ", strings.Join(chain, " ← ")))
+		// The callback's own request span links to the send it reports on.
+		linked := false
+		for _, s := range got["POST "+host.TwilioStatusPath] {
+			for _, l := range s.Links {
+				linked = linked || l.SpanContext.TraceID() == root.SpanContext.TraceID()
+			}
+		}
+		if !linked {
+			t.Errorf("the status callback's request span has no link to the delivery's trace")
+		}
 	})
 }
