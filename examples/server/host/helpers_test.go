@@ -76,7 +76,9 @@ func start(t *testing.T, cfg host.Config, extra ...fx.Option) *running {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	opts := append([]fx.Option{fx.Populate(&r.srv, &r.demo, &r.db, &r.svc)}, extra...)
+	// A start migrates the database (River's tables too): on a loaded
+	// machine under -race that can outlast fx's default 15 seconds.
+	opts := append([]fx.Option{fx.Populate(&r.srv, &r.demo, &r.db, &r.svc), fx.StartTimeout(time.Minute)}, extra...)
 	r.app = fxtest.New(t, host.Logging(log), host.Core(cfg), host.Adapters(cfg), host.WithDemo(), fx.Options(opts...))
 	r.app.RequireStart()
 	t.Cleanup(func() { r.app.RequireStop() })

@@ -94,6 +94,12 @@ func TestMetricsAfterASession(t *testing.T) {
 		// One reply, sent and delivered through Twilio's callbacks.
 		reply := decodeAs[message](t, p.running, "POST", "/v1/suggestions/"+ss[0].ID+"/use", tom, map[string]string{"client_id": "m/1"}, http.StatusAccepted)
 		eventually(t, "the reply reaches Twilio", func() bool { return len(p.creates(reply.Body)) == 1 })
+		// The attempt is counted once it has recorded Twilio's answer; a
+		// callback before that would leave nothing for the answer to change.
+		eventually(t, "the delivery attempt is counted", func() bool {
+			n, _ := sample(p.scrape(t), "fieldtalk_delivery_attempts_total", map[string]string{"channel": "sms", "outcome": "done"})
+			return n == 1
+		})
 		sent := p.creates(reply.Body)[0]
 		callback := strings.TrimPrefix(sent.Form.Get("StatusCallback"), publicURL)
 		for _, st := range []string{"sent", "delivered"} {
@@ -112,10 +118,6 @@ func TestMetricsAfterASession(t *testing.T) {
 		p.inbox(t, tara)
 		p.expectError(t, "GET", "/v1/inbox", "", nil, http.StatusUnauthorized, "unauthenticated")
 
-		eventually(t, "the delivery attempt is counted", func() bool {
-			n, _ := sample(p.scrape(t), "fieldtalk_delivery_attempts_total", map[string]string{"channel": "sms", "outcome": "done"})
-			return n == 1
-		})
 		mf := p.scrape(t)
 		for _, c := range []struct {
 			name   string
