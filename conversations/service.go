@@ -5,6 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config assembles a Service.
@@ -36,6 +39,11 @@ type Config struct {
 	// AllowHTTPMedia accepts http:// media URLs besides https:// (see
 	// ContentRules): for development only.
 	AllowHTTPMedia bool
+	// TracerProvider and MeterProvider receive the Service's spans (one per
+	// use case, per delivery attempt and per provider call) and metrics
+	// (telemetry.go). Nil means none, at no cost.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 }
 
 // Service holds fieldtalk's use cases. It is safe for concurrent use; all
@@ -52,6 +60,7 @@ type Service struct {
 	clock     func() time.Time
 	log       *slog.Logger
 	httpMedia bool
+	tel       telemetry
 }
 
 // NewService returns a Service. A missing Store or Policy is ErrInvalid.
@@ -84,6 +93,11 @@ func NewService(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	tel, err := newTelemetry(cfg.TracerProvider, cfg.MeterProvider)
+	if err != nil {
+		return nil, err
+	}
+	s.tel = tel
 	return s, nil
 }
 
@@ -126,7 +140,9 @@ func (e *accessError) Error() string {
 func (e *accessError) Unwrap() error { return ErrForbidden }
 
 // PutStaff creates or updates a staff member, as the host's CRM syncs them in.
-func (s *Service) PutStaff(ctx context.Context, st Staff) error {
+func (s *Service) PutStaff(ctx context.Context, st Staff) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.PutStaff", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := st.Viewer().Validate(); err != nil {
 		return err
 	}
@@ -141,7 +157,9 @@ func (s *Service) PutStaff(ctx context.Context, st Staff) error {
 
 // ProvisionNumber records a number provisioned to a business: inbound
 // messages to it land in that business, and outbound SMS go from it.
-func (s *Service) ProvisionNumber(ctx context.Context, n BusinessNumber) error {
+func (s *Service) ProvisionNumber(ctx context.Context, n BusinessNumber) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.ProvisionNumber", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := checkID("tenant", n.Tenant); err != nil {
 		return err
 	}
@@ -171,6 +189,8 @@ func (s *Service) ProvisionNumber(ctx context.Context, n BusinessNumber) error {
 // NumberOwner returns the business a number is provisioned to; webhooks use
 // it to route an inbound message.
 func (s *Service) NumberOwner(ctx context.Context, number string) (BusinessNumber, error) {
+	ctx, span := s.tel.start(ctx, "conversations.NumberOwner", trace.SpanKindInternal)
+	defer span.End()
 	if number == "" {
 		return BusinessNumber{}, Invalid("number", "empty")
 	}

@@ -3,6 +3,8 @@ package conversations
 import (
 	"context"
 	"slices"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Job assignments come from the host's CRM, which pushes them in. They are
@@ -10,11 +12,13 @@ import (
 // database, indexed; a change takes effect on the very next read.
 
 // Assign assigns staff of tenant to a job.
-func (s *Service) Assign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) error {
+func (s *Service) Assign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.Assign", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := validateAssignment(tenant, job, staff); err != nil {
 		return err
 	}
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		if err := s.requireStaff(ctx, tx, tenant, staff...); err != nil {
 			return err
 		}
@@ -27,7 +31,9 @@ func (s *Service) Assign(ctx context.Context, tenant TenantID, job JobID, staff 
 }
 
 // Unassign removes staff from a job.
-func (s *Service) Unassign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) error {
+func (s *Service) Unassign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.Unassign", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := validateAssignment(tenant, job, staff); err != nil {
 		return err
 	}
@@ -40,7 +46,9 @@ func (s *Service) Unassign(ctx context.Context, tenant TenantID, job JobID, staf
 
 // SyncAssignments replaces the assignees of every job in jobs (an empty list
 // clears a job's assignees), in one transaction: the CRM's bulk sync.
-func (s *Service) SyncAssignments(ctx context.Context, tenant TenantID, jobs map[JobID][]StaffID) error {
+func (s *Service) SyncAssignments(ctx context.Context, tenant TenantID, jobs map[JobID][]StaffID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.SyncAssignments", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := checkID("tenant", tenant); err != nil {
 		return err
 	}
@@ -58,7 +66,7 @@ func (s *Service) SyncAssignments(ctx context.Context, tenant TenantID, jobs map
 	}
 	slices.Sort(ids) // a fixed order keeps concurrent syncs from deadlocking
 	var affected []StaffID
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		for _, job := range ids {
 			if err := s.requireStaff(ctx, tx, tenant, jobs[job]...); err != nil {
 				return err

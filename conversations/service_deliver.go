@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DeliverAttempt names one delivery attempt of a queued message.
@@ -30,7 +32,10 @@ type DeliverAttempt struct {
 // provider, or failed for good (its status says why). A *RetryError means a
 // later attempt can succeed; on the Final attempt Deliver marks the message
 // failed instead. Any other error is the queue's to retry.
-func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
+func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.Deliver", trace.SpanKindInternal, a.attributes)
+	var channel string // set once the message is known to be one to deliver
+	defer func() { s.tel.delivered(ctx, span, channel, err) }()
 	if a.Tenant == "" || a.Message == "" {
 		return Invalid("delivery", "tenant and message are required")
 	}
@@ -45,6 +50,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	default:
 		return Invalid("delivery.kind", "unknown kind "+string(a.Kind))
 	}
+	channel = m.Channel
 	if m.Direction != DirectionOutbound || (m.Status != StatusQueued && m.Status != StatusSending) {
 		return nil
 	}
@@ -81,7 +87,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	} else if err := s.setStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Status: StatusSending, At: s.now()}); err != nil {
 		return err
 	}
-	rcpt, err := ch.Send(ctx, out)
+	rcpt, err := s.tel.send(ctx, ch, out)
 	if err == nil {
 		return s.accepted(ctx, m, rcpt)
 	}
@@ -91,6 +97,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 		if err := s.store.RecordOptOut(ctx, OptOut{Tenant: m.Tenant, Address: m.To, BusinessNumber: m.From, Keyword: OptOutByCarrier, OptedOut: true, At: s.now()}); err != nil {
 			return err
 		}
+		s.tel.optOut(ctx, m.Channel, OptOutByCarrier, true)
 		return s.fail(ctx, m, pe.Code, "the carrier reports this number opted out of "+m.Channel+" from this business")
 	case errors.As(err, &pe) && pe.Class == Permanent:
 		return s.fail(ctx, m, pe.Code, pe.Reason)
@@ -159,7 +166,7 @@ func (s *Service) reconcile(ctx context.Context, ch Channel, m Message, out Outb
 			"channel", ch.Name(), "message", m.ID)
 		return false, nil
 	}
-	rcpt, err := f.Find(ctx, out, m.CreatedAt)
+	rcpt, err := s.tel.find(ctx, f, ch.Name(), out, m.CreatedAt)
 	if isNotFound(err) {
 		return false, nil
 	}
@@ -205,6 +212,7 @@ func (s *Service) applyStatus(ctx context.Context, u StatusUpdate) (Message, err
 		return Message{}, err
 	}
 	if changed {
+		s.tel.statusChanged(ctx, m)
 		s.notifyStatus(ctx, m)
 	}
 	return m, nil

@@ -3,6 +3,8 @@ package conversations
 import (
 	"context"
 	"slices"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // SaveDraft creates (d.ID empty) or updates one of v's drafts. A draft is
@@ -11,7 +13,9 @@ import (
 // else ErrConflict: two devices editing one draft do not silently overwrite
 // each other. A draft without a ClientID gets one, so its eventual send is
 // idempotent.
-func (s *Service) SaveDraft(ctx context.Context, v Viewer, d Draft) (Draft, error) {
+func (s *Service) SaveDraft(ctx context.Context, v Viewer, d Draft) (_ Draft, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.SaveDraft", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return Draft{}, err
 	}
@@ -42,7 +46,7 @@ func (s *Service) SaveDraft(ctx context.Context, v Viewer, d Draft) (Draft, erro
 		}
 	}
 	var out Draft
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		if d.Thread != "" {
 			if _, err := s.visibleThread(ctx, tx, v, d.Thread); err != nil {
 				return err
@@ -69,6 +73,8 @@ func (s *Service) SaveDraft(ctx context.Context, v Viewer, d Draft) (Draft, erro
 // (unassigned, removed, the job unlinked) is ErrForbidden, like the thread:
 // v may still delete it.
 func (s *Service) Draft(ctx context.Context, v Viewer, id DraftID) (Draft, error) {
+	ctx, span := s.tel.start(ctx, "conversations.Draft", trace.SpanKindInternal)
+	defer span.End()
 	if err := v.Validate(); err != nil {
 		return Draft{}, err
 	}
@@ -88,6 +94,8 @@ func (s *Service) Draft(ctx context.Context, v Viewer, id DraftID) (Draft, error
 // Drafts returns v's drafts, most recently updated first, leaving out those
 // on threads v may no longer see (see Draft).
 func (s *Service) Drafts(ctx context.Context, v Viewer) ([]Draft, error) {
+	ctx, span := s.tel.start(ctx, "conversations.Drafts", trace.SpanKindInternal)
+	defer span.End()
 	if err := v.Validate(); err != nil {
 		return nil, err
 	}
@@ -114,7 +122,9 @@ func (s *Service) Drafts(ctx context.Context, v Viewer) ([]Draft, error) {
 }
 
 // DeleteDraft deletes one of v's drafts.
-func (s *Service) DeleteDraft(ctx context.Context, v Viewer, id DraftID) error {
+func (s *Service) DeleteDraft(ctx context.Context, v Viewer, id DraftID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.DeleteDraft", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return err
 	}

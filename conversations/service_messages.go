@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // SendInternal is the input of SendInternal.
@@ -21,7 +23,9 @@ type SendInternal struct {
 // In-app messages are delivered when stored. A repeat with the same ClientID
 // and content returns the first message; the same ClientID with other
 // content is ErrConflict.
-func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (Message, error) {
+func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (_ Message, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.SendInternal", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return Message{}, err
 	}
@@ -45,7 +49,7 @@ func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (
 		CreatedAt: now, Status: StatusDelivered, SentAt: now, DeliveredAt: now,
 	}
 	var created bool
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		t, err := s.visibleThread(ctx, tx, v, in.Thread)
 		if err != nil {
 			return err
@@ -98,6 +102,8 @@ func (e *conflictError) Unwrap() error { return ErrConflict }
 // keyword (STOP, ...; see OptKeyword) records an opt-out; START or UNSTOP
 // records an opt-in, and so does YES from a number that is opted out.
 func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, created bool, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.Receive", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	// The customer's text is cleaned, not refused: see CleanText.
 	in.Body = CleanText(in.Body)
 	if err := s.validateInbound(in); err != nil {
@@ -120,6 +126,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 	}
 	kw, isKeyword := OptKeyword(in.Body)
 	isKeyword = isKeyword && in.Channel == ChannelSMS
+	optRecorded := false // the ledger took the keyword (YES may not count)
 	// AppendInbound checks the number, finds a repeat by the provider id,
 	// routes (creating the thread on first contact) and stores, in one step.
 	file := func(st Store) error {
@@ -147,6 +154,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 				return err
 			}
 		}
+		optRecorded = true
 		return st.RecordOptOut(ctx, OptOut{
 			Tenant: m.Tenant, Address: in.From, BusinessNumber: in.BusinessNumber,
 			Keyword: kw.Keyword, OptedOut: kw.OptOut, At: now,
@@ -162,6 +170,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 		return Message{}, false, err
 	}
 	if created {
+		s.tel.received(ctx, m, optRecorded, kw.Keyword, kw.OptOut)
 		s.notifyMessage(ctx, m)
 	}
 	return m, created, nil
@@ -193,7 +202,9 @@ func (s *Service) validateInbound(in InboundMessage) error {
 // ApplyStatus applies a provider's delivery report under the forward-only
 // rule (see Merge): a late or repeated report changes nothing. The sender is
 // told when the status changed.
-func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (Message, error) {
+func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (_ Message, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.ApplyStatus", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	u.ErrorReason = cleanReason(u.ErrorReason)
 	if err := u.check(); err != nil {
 		return Message{}, err
@@ -214,6 +225,8 @@ func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (Message, err
 // OptedOut reports whether a customer number has opted out of a business's
 // SMS, with the ledger entry that made it so.
 func (s *Service) OptedOut(ctx context.Context, tenant TenantID, number string) (OptOut, bool, error) {
+	ctx, span := s.tel.start(ctx, "conversations.OptedOut", trace.SpanKindInternal)
+	defer span.End()
 	if err := checkID("tenant", tenant); err != nil {
 		return OptOut{}, false, err
 	}

@@ -99,7 +99,7 @@ func (s *Service) send(ctx context.Context, staff []Staff, ns []Notification, t 
 		if n.At.IsZero() {
 			n.At = now
 		}
-		if err := s.notifier.Notify(ctx, n); err != nil {
+		if err := s.tel.notify(ctx, s.notifier, n); err != nil {
 			s.log.WarnContext(ctx, "conversations: notify", "staff", n.Recipient, "type", n.Type, "err", err)
 		}
 	}

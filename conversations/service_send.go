@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // SendSMS is the input of SendSMS.
@@ -29,7 +31,9 @@ type SendSMS struct {
 // A technician may text a thread they can see, or a number nobody has a
 // thread with yet; texting into someone else's thread would reveal it, so it
 // is ErrForbidden.
-func (s *Service) SendSMS(ctx context.Context, v Viewer, in SendSMS) (Message, error) {
+func (s *Service) SendSMS(ctx context.Context, v Viewer, in SendSMS) (_ Message, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.SendSMS", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return Message{}, err
 	}
@@ -72,7 +76,7 @@ func (s *Service) SendSMS(ctx context.Context, v Viewer, in SendSMS) (Message, e
 		Job: in.Job, Source: in.Source, ClientID: in.ClientID, CreatedAt: now, Status: StatusQueued,
 	}
 	var created bool
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		t, err := s.smsThread(ctx, tx, v, in, now)
 		if err != nil {
 			return err

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // suggestBudget bounds the job lookup and the Suggester together, so a
@@ -40,7 +42,9 @@ const suggestContext = 20
 // Suggester. A Suggester that fails, answers out of contract or takes longer
 // than the Service's budget is ErrUnavailable and nothing is stored; the
 // caller's own cancellation or deadline is returned as ctx's error.
-func (s *Service) Suggestions(ctx context.Context, v Viewer, thread ThreadID) ([]Suggestion, error) {
+func (s *Service) Suggestions(ctx context.Context, v Viewer, thread ThreadID) (_ []Suggestion, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.Suggestions", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if s.suggest == nil {
 		return nil, Invalid("config.suggester", "the Service has no Suggester (suggest/rules is the offline default)")
 	}
@@ -123,12 +127,14 @@ func (s *Service) makeSuggestions(ctx context.Context, v Viewer, t Thread, newes
 	if req.Job = s.jobContext(bctx, t); req.Job != nil {
 		req.Business = req.Job.Business
 	}
+	asked := time.Now()
 	ss, err := s.ask(ctx, bctx, req)
 	if err == nil {
 		if cerr := CheckSuggestions(ss); cerr != nil {
 			err = &suggesterError{reason: "answered out of contract", cause: cerr}
 		}
 	}
+	s.tel.suggested(ctx, asked, ss, err)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("conversations: suggestions: %w", ctx.Err())
@@ -162,7 +168,7 @@ func (s *Service) ask(ctx, bctx context.Context, req SuggestRequest) ([]Suggesti
 	}
 	done := make(chan answer, 1)
 	go func() {
-		ss, err := s.suggest.Suggest(bctx, req)
+		ss, err := s.tel.suggest(bctx, s.suggest, req)
 		done <- answer{ss, err}
 	}()
 	select {
@@ -287,7 +293,9 @@ type UseSuggestion struct {
 // ErrConflict; so is one whose customer message is no longer the newest
 // inbound message of its thread, since it would answer an old question (ask
 // Suggestions for new ones).
-func (s *Service) UseSuggestion(ctx context.Context, v Viewer, id SuggestionID, in UseSuggestion) (Message, error) {
+func (s *Service) UseSuggestion(ctx context.Context, v Viewer, id SuggestionID, in UseSuggestion) (_ Message, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.UseSuggestion", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return Message{}, err
 	}
@@ -395,13 +403,15 @@ func (s *Service) checkCurrent(ctx context.Context, sg Suggestion) error {
 // Suggestions no longer offers it. Dismissing it again is harmless; a
 // suggestion already used is ErrConflict, and another viewer's is
 // ErrNotFound.
-func (s *Service) DismissSuggestion(ctx context.Context, v Viewer, id SuggestionID) error {
+func (s *Service) DismissSuggestion(ctx context.Context, v Viewer, id SuggestionID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.DismissSuggestion", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return err
 	}
 	if err := checkID("suggestion", id); err != nil {
 		return err
 	}
-	_, err := s.store.SetSuggestionState(ctx, v.Tenant, v.Staff, id, SuggestionDismissed, "")
+	_, err = s.store.SetSuggestionState(ctx, v.Tenant, v.Staff, id, SuggestionDismissed, "")
 	return err
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"slices"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Inbox lists one page of the threads v may see, newest activity first, with
 // v's unread count and the last message's preview on each row.
 func (s *Service) Inbox(ctx context.Context, v Viewer, q InboxQuery) (InboxPage, error) {
+	ctx, span := s.tel.start(ctx, "conversations.Inbox", trace.SpanKindInternal)
+	defer span.End()
 	if err := v.Validate(); err != nil {
 		return InboxPage{}, err
 	}
@@ -31,6 +35,8 @@ func validatePage(limit int) error {
 // Thread returns one thread v may see, with its participants, linked jobs,
 // assignees and v's unread count.
 func (s *Service) Thread(ctx context.Context, v Viewer, id ThreadID) (Thread, error) {
+	ctx, span := s.tel.start(ctx, "conversations.Thread", trace.SpanKindInternal)
+	defer span.End()
 	t, err := s.visibleThread(ctx, s.store, v, id)
 	if err != nil {
 		return Thread{}, err
@@ -46,6 +52,8 @@ func (s *Service) Thread(ctx context.Context, v Viewer, id ThreadID) (Thread, er
 // History returns one page of a thread's messages, newest first. Pages are
 // cut by sequence number, so they stay stable while new messages arrive.
 func (s *Service) History(ctx context.Context, v Viewer, id ThreadID, q HistoryQuery) (HistoryPage, error) {
+	ctx, span := s.tel.start(ctx, "conversations.History", trace.SpanKindInternal)
+	defer span.End()
 	if err := validatePage(q.Limit); err != nil {
 		return HistoryPage{}, err
 	}
@@ -75,7 +83,9 @@ type StartInternal struct {
 const MaxSubjectRunes = 200
 
 // StartInternal starts an internal thread among staff of v's business.
-func (s *Service) StartInternal(ctx context.Context, v Viewer, in StartInternal) (Thread, error) {
+func (s *Service) StartInternal(ctx context.Context, v Viewer, in StartInternal) (_ Thread, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.StartInternal", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return Thread{}, err
 	}
@@ -103,7 +113,7 @@ func (s *Service) StartInternal(ctx context.Context, v Viewer, in StartInternal)
 	if in.Job != "" {
 		t.Jobs = []JobID{in.Job}
 	}
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		if err := s.requireStaff(ctx, tx, v.Tenant, members...); err != nil {
 			return err
 		}
@@ -135,11 +145,13 @@ func (s *Service) requireStaff(ctx context.Context, st Store, tenant TenantID, i
 
 // AddParticipants adds staff of v's business to a thread v may see. Each
 // is told their new badge.
-func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, staff ...StaffID) error {
+func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, staff ...StaffID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.AddParticipants", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := checkStaffIDs(staff); err != nil {
 		return err
 	}
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		if _, err := s.visibleThread(ctx, tx, v, id); err != nil {
 			return err
 		}
@@ -158,11 +170,13 @@ func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, st
 // internal thread keeps at least one participant. The one removed is told
 // their new badge (and their devices stop hearing of the thread at once:
 // see ThreadAccess).
-func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, staff StaffID) error {
+func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, staff StaffID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.RemoveParticipant", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := checkID("staff", staff); err != nil {
 		return err
 	}
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		t, err := s.visibleThread(ctx, tx, v, id)
 		if err != nil {
 			return err
@@ -186,12 +200,16 @@ func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, 
 // Linking a job twice is harmless. v needs the access JobThread needs (see
 // mayLinkJob): linking shows the thread to the job's assignees and the
 // job's assignees to the thread, so nobody links a job they could not open.
-func (s *Service) LinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) error {
+func (s *Service) LinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.LinkJob", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	return s.setJobLink(ctx, v, id, job, true)
 }
 
 // UnlinkJob removes a job from a thread v may see.
-func (s *Service) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) error {
+func (s *Service) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.UnlinkJob", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	return s.setJobLink(ctx, v, id, job, false)
 }
 
@@ -232,12 +250,16 @@ func (s *Service) setJobLink(ctx context.Context, v Viewer, id ThreadID, job Job
 
 // Archive hides a thread from inboxes and badges. Its messages are kept; a
 // new message brings it back.
-func (s *Service) Archive(ctx context.Context, v Viewer, id ThreadID) error {
+func (s *Service) Archive(ctx context.Context, v Viewer, id ThreadID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.Archive", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	return s.setArchived(ctx, v, id, true)
 }
 
 // Unarchive brings an archived thread back.
-func (s *Service) Unarchive(ctx context.Context, v Viewer, id ThreadID) error {
+func (s *Service) Unarchive(ctx context.Context, v Viewer, id ThreadID) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.Unarchive", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	return s.setArchived(ctx, v, id, false)
 }
 
@@ -271,7 +293,9 @@ func (s *Service) setArchived(ctx context.Context, v Viewer, id ThreadID, archiv
 // technician assigned to the job (or a dispatcher) can text the customer. The
 // contact comes from Config.Jobs; the thread uses the business's default SMS
 // number and is linked to the job.
-func (s *Service) JobThread(ctx context.Context, v Viewer, job JobID) (Thread, error) {
+func (s *Service) JobThread(ctx context.Context, v Viewer, job JobID) (_ Thread, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.JobThread", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return Thread{}, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/mail"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // WorkflowMessage is an automated message from the host's workflows ("your
@@ -27,7 +29,9 @@ const MaxSubjectBytes = 998
 // contact has a phone number, so history shows one conversation), delivered
 // through the durable queue, and waits for the business's quiet hours to end
 // (see QuietHours). A contact who opted out is ErrOptedOut.
-func (s *Service) SendWorkflow(ctx context.Context, in WorkflowMessage) (Message, error) {
+func (s *Service) SendWorkflow(ctx context.Context, in WorkflowMessage) (_ Message, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.SendWorkflow", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := s.validateWorkflow(in); err != nil {
 		return Message{}, err
 	}
@@ -57,7 +61,7 @@ func (s *Service) SendWorkflow(ctx context.Context, in WorkflowMessage) (Message
 		Source: SourceWorkflow, ClientID: in.Key, To: address, CreatedAt: now, Status: StatusQueued,
 	}
 	var created bool
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		if entry, out, err := tx.OptedOut(ctx, in.Tenant, address); err != nil {
 			return err
 		} else if out {
@@ -185,7 +189,9 @@ type Escalation struct {
 // escalation in the contact's customer thread, and tells the thread's
 // watchers (its participants and the assignees of its jobs; the business's
 // dispatchers and admins when nobody watches it). Urgent ones are marked.
-func (s *Service) Escalate(ctx context.Context, e Escalation) (Message, error) {
+func (s *Service) Escalate(ctx context.Context, e Escalation) (_ Message, err error) {
+	ctx, span := s.tel.start(ctx, "conversations.Escalate", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := e.check(); err != nil {
 		return Message{}, err
 	}
@@ -223,7 +229,7 @@ func (s *Service) Escalate(ctx context.Context, e Escalation) (Message, error) {
 		m.From = e.Contact.Email
 	}
 	var created bool
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		t, err := s.contactThread(ctx, tx, e.Tenant, e.Contact, ChannelSMS, now)
 		if err != nil {
 			return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Settings are a business's own settings.
@@ -102,7 +104,9 @@ type SettingsStore interface {
 }
 
 // PutSettings saves a business's settings.
-func (s *Service) PutSettings(ctx context.Context, st Settings) error {
+func (s *Service) PutSettings(ctx context.Context, st Settings) (err error) {
+	ctx, span := s.tel.start(ctx, "conversations.PutSettings", trace.SpanKindInternal)
+	defer func() { end(span, err) }()
 	if err := checkID("tenant", st.Tenant); err != nil {
 		return err
 	}
@@ -121,6 +125,8 @@ func (s *Service) PutSettings(ctx context.Context, st Settings) error {
 
 // Settings returns a business's settings.
 func (s *Service) Settings(ctx context.Context, tenant TenantID) (Settings, error) {
+	ctx, span := s.tel.start(ctx, "conversations.Settings", trace.SpanKindInternal)
+	defer span.End()
 	if err := checkID("tenant", tenant); err != nil {
 		return Settings{}, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/sqliteshim"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
@@ -55,6 +56,7 @@ type config struct {
 	// trace, when set (tests only, see export_test.go), is told every
 	// statement the store runs on PostgreSQL, with its arguments.
 	trace func(query string, args []any)
+	tracer   trace.Tracer // nil: no spans (WithTracerProvider)
 }
 
 // WithLogger sets the logger. Queries are logged at debug level, migrations at
@@ -290,7 +292,9 @@ func (s *DB) atomic(ctx context.Context, fn func(tx *DB) error) error {
 // database/sql leads from a *sql.Conn to the driver's connection, not from a
 // *sql.Tx, and the reads that use pgx's own interface (read in sqlexec.go)
 // must run on the transaction's connection.
-func (s *DB) begin(ctx context.Context, fn func(tx *DB) error) error {
+func (s *DB) begin(ctx context.Context, fn func(tx *DB) error) (err error) {
+	ctx, end := s.span(ctx, "store.tx", "")
+	defer func() { end(err) }()
 	conn, err := s.root.Conn(ctx)
 	if err != nil {
 		return dbErr("begin", err)

@@ -174,9 +174,10 @@ type rowReader interface {
 // database/sql's driver.Value round trip and conversion per column, which the
 // benchmark measured as most of what the store added to a listing's time. The
 // statement keeps pgx's cached-statement mode, as on the database/sql path.
-func (s *DB) read(ctx context.Context, st shaped, v *slotValues, dest []any, fn func() error) error {
+func (s *DB) read(ctx context.Context, st shaped, v *slotValues, dest []any, fn func() error) (err error) {
+	ctx, end := s.span(ctx, "store.read", st.text)
+	defer func() { end(err) }()
 	start := time.Now()
-	var err error
 	if s.pg() {
 		args := make([]any, 0, len(st.slots)+1)
 		args = append(args, pgx.QueryExecModeCacheStatement)

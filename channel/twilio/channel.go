@@ -124,7 +124,7 @@ func (c *Channel) Send(ctx context.Context, out conversations.Outbound) (convers
 	if err := ctx.Err(); err != nil {
 		return conversations.Receipt{}, c.classify(ctx, opSend, err)
 	}
-	params, err := c.params(out)
+	params, err := c.params(ctx, out)
 	if err != nil {
 		return conversations.Receipt{}, fmt.Errorf("twilio: send: %w", err)
 	}
@@ -160,7 +160,7 @@ func (c *Channel) Send(ctx context.Context, out conversations.Outbound) (convers
 }
 
 // params checks out and turns it into the SDK's create parameters.
-func (c *Channel) params(out conversations.Outbound) (*openapi.CreateMessageParams, error) {
+func (c *Channel) params(ctx context.Context, out conversations.Outbound) (*openapi.CreateMessageParams, error) {
 	switch {
 	case out.Tenant == "":
 		return nil, conversations.Invalid("tenant", "empty")
@@ -207,18 +207,21 @@ func (c *Channel) params(out conversations.Outbound) (*openapi.CreateMessagePara
 		p.SetMediaUrl(urls)
 	}
 	if c.callback != nil {
-		p.SetStatusCallback(c.callbackURL(out))
+		p.SetStatusCallback(c.callbackURL(ctx, out))
 	}
 	return p, nil
 }
 
 // callbackURL is the status callback URL for out: ours, with the message id
 // and tenant added to its query.
-func (c *Channel) callbackURL(out conversations.Outbound) string {
+func (c *Channel) callbackURL(ctx context.Context, out conversations.Outbound) string {
 	u := *c.callback
 	q := u.Query()
 	q.Set(QueryMessage, string(out.Message))
 	q.Set(QueryTenant, string(out.Tenant))
+	// The trace of the send, when there is one, travels with the callback
+	// (see Webhooks.Status): Twilio calls the URL it was given.
+	injectTrace(ctx, q)
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -119,7 +119,7 @@ func (wh *Webhooks) Status() http.Handler {
 		if !ok {
 			return
 		}
-		ctx := r.Context()
+		ctx := callbackTrace(r.Context(), r.URL.Query())
 		log := wh.opts.logger.With(slog.String("webhook", "status"), slog.String("sid", form.Get("MessageSid")))
 		cb, err := parseStatus(form, r.URL.Query(), wh.opts.region, wh.opts.now())
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 // HTTP gateway that takes
 //
 //	POST {BaseURL}/v1/sms  Authorization: Bearer KEY
-//	{"from": "+1...", "to": "+1...", "text": "...", "media": ["https://..."], "ref": "our message id"}
+//	{"from": "+1...", "to": "+1...", "text": "...", "media": ["https://..."], "ref": "our message id",
+//	 "status_url": "where to post delivery reports (ReportsPath)"}
 //
 // and answers 201 {"id": "...", "accepted_at": "RFC 3339"}, or an error
 // {"code": "...", "error": "..."}. What the Channel contract asks of it,
@@ -40,6 +42,9 @@ type GatewaySMS struct {
 type GatewayConfig struct {
 	BaseURL string
 	APIKey  string
+	// StatusURL is where the gateway posts delivery reports (the server's
+	// public URL and ReportsPath); "" asks for none.
+	StatusURL string
 }
 
 var _ conversations.Channel = (*GatewaySMS)(nil)
@@ -69,12 +74,16 @@ func (g *GatewaySMS) Send(ctx context.Context, out conversations.Outbound) (conv
 		return conversations.Receipt{}, fmt.Errorf("gateway: send: %w", err)
 	}
 	req := struct {
-		From  string   `json:"from"`
-		To    string   `json:"to"`
-		Text  string   `json:"text"`
-		Media []string `json:"media,omitempty"`
-		Ref   string   `json:"ref"`
+		From      string   `json:"from"`
+		To        string   `json:"to"`
+		Text      string   `json:"text"`
+		Media     []string `json:"media,omitempty"`
+		Ref       string   `json:"ref"`
+		StatusURL string   `json:"status_url,omitempty"`
 	}{From: out.From, To: to, Text: out.Body, Ref: string(out.Message)}
+	if g.cfg.StatusURL != "" {
+		req.StatusURL = g.cfg.StatusURL + "?" + url.Values{"tenant": {string(out.Tenant)}}.Encode()
+	}
 	for _, m := range out.Media {
 		req.Media = append(req.Media, m.URL)
 	}

@@ -50,9 +50,11 @@ func options(cfg host.Config, log *slog.Logger, gw fx.Option) fx.Option {
 		host.Core(cfg),
 		host.Email(cfg),
 		host.WithDemo(),
+		host.DevSMS(), // POST /dev/sms plays the customer, as with the console channel
 		gw,
 		fx.Provide(
 			fx.Annotate(NewGatewaySMS, fx.As(new(conversations.Channel)), fx.ResultTags(`group:"channels"`)),
+			fx.Annotate(NewReports, fx.ResultTags(`group:"routes"`)),
 			fx.Annotate(AcmePhrasebook, fx.As(new(conversations.Suggester))),
 		),
 	)
@@ -62,9 +64,11 @@ func options(cfg host.Config, log *slog.Logger, gw fx.Option) fx.Option {
 // SWAP_GATEWAY_KEY, or else the stand-in, started on loopback.
 func gateway(getenv func(string) string) fx.Option {
 	if u := getenv("SWAP_GATEWAY_URL"); u != "" {
-		return fx.Supply(GatewayConfig{BaseURL: u, APIKey: getenv("SWAP_GATEWAY_KEY")})
+		return fx.Provide(func(cfg host.Config) GatewayConfig {
+			return GatewayConfig{BaseURL: u, APIKey: getenv("SWAP_GATEWAY_KEY"), StatusURL: cfg.PublicURL + ReportsPath}
+		})
 	}
-	return fx.Provide(func(lc fx.Lifecycle, cfg host.Config, log *slog.Logger) (GatewayConfig, *standIn, error) {
+	return fx.Options(fx.Provide(func(lc fx.Lifecycle, cfg host.Config, log *slog.Logger) (GatewayConfig, *standIn, error) {
 		const key = "stand-in-key"
 		s := newStandIn(key, cfg.Stdout)
 		url, stop, err := serve(s)
@@ -72,7 +76,8 @@ func gateway(getenv func(string) string) fx.Option {
 			return GatewayConfig{}, nil, err
 		}
 		log.Info("no SWAP_GATEWAY_URL: texts go to a stand-in gateway on loopback", slog.String("url", url))
-		lc.Append(fx.Hook{OnStop: func(ctx context.Context) error { return stop(ctx) }})
-		return GatewayConfig{BaseURL: url, APIKey: key}, s, nil
-	})
+		lc.Append(fx.Hook{OnStop: func(ctx context.Context) error { s.wait(); return stop(ctx) }})
+		// Reports go to the server this process runs, wherever it listens.
+		return GatewayConfig{BaseURL: url, APIKey: key, StatusURL: ReportsPath}, s, nil
+	}), fx.Invoke(func(s *standIn, srv *host.Server) { s.server = srv.URL }))
 }

@@ -177,6 +177,7 @@ func TestSwappedServer(t *testing.T) {
 	if !strings.Contains(out.String(), "gateway: SMS "+cfg.SMSNumber) {
 		t.Fatalf("the stand-in printed nothing:\n%s", out.String())
 	}
+	// The stand-in's delivery reports bring the message to delivered.
 	deadline = time.Now().Add(20 * time.Second)
 	for {
 		got, err := svc.History(ctx, conversations.Viewer{Tenant: demo.Tenant, Staff: "tom", Role: conversations.RoleTechnician},
@@ -184,13 +185,20 @@ func TestSwappedServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Messages[0].ProviderID == m.ID {
+		if g := got.Messages[0]; g.ProviderID == m.ID && g.Status == conversations.StatusDelivered && !g.SentAt.IsZero() {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the gateway's id never reached the message: %+v", got.Messages[0])
+			t.Fatalf("the gateway's reports never made the message delivered: %+v\n%s", got.Messages[0], out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+
+	// POST /dev/sms plays the customer, as on the console channel.
+	var in struct{ Thread, Body string }
+	call(t, srv.URL(), "POST", "/dev/sms", "", map[string]string{"from": demo.Customer.Phone, "body": "Thanks!"}, http.StatusCreated, &in)
+	if in.Thread != thread || in.Body != "Thanks!" {
+		t.Fatalf("/dev/sms filed %+v, want it in thread %s", in, thread)
 	}
 }
 

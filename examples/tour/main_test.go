@@ -31,7 +31,7 @@ func TestTour(t *testing.T) {
 		"suggestion feedback: eta from rules, 3 offered: 33% used, 0% edited, 0% dismissed",
 		// An offline draft sent three times goes out once.
 		"Tom's drafts, on every device he uses: 1",
-		"three sends, 1 message(s); Twilio was asked to send it 1 time(s); Tom's drafts: 0",
+		"three sends, 1 message; Twilio was asked to send it 1 time; Tom's drafts: 0",
 		// The dispatcher messages the technician.
 		`[Tom's phone] new message "Do you have the 40 gal unit on the truck?" (badge 1)`,
 		`[Dana's phone] new message "Yes, picked it up at 7."`,

@@ -74,12 +74,12 @@ func (p *phones) Notify(_ context.Context, n conversations.Notification) error {
 	what := ""
 	switch {
 	case n.Type == conversations.EventMessage && n.Message != nil:
-		what = fmt.Sprintf("new message %q", n.Message.Body)
+		what = "new message " + quoted(n.Message.Body)
 		if n.Urgent {
 			what = "URGENT " + what
 		}
 	case n.Type == conversations.EventStatus && n.Message != nil && n.Message.Status.Rank() >= conversations.StatusSent.Rank():
-		what = fmt.Sprintf("your message %q was %s", n.Message.Body, n.Message.Status)
+		what = fmt.Sprintf("your message %s was %s", quoted(n.Message.Body), n.Message.Status)
 	default:
 		return nil
 	}

@@ -229,8 +229,8 @@ func (d *day) offlineDraft() error {
 	if err != nil {
 		return err
 	}
-	d.say("          three sends, %d message(s); Twilio was asked to send it %d time(s); Tom's drafts: %d",
-		distinct(ids), sent, len(drafts))
+	d.say("          three sends, %s; Twilio was asked to send it %s; Tom's drafts: %d",
+		count(distinct(ids), "message", "messages"), count(sent, "time", "times"), len(drafts))
 	d.Clock.at(8, 52, 6)
 	if err := d.twilioStatus(m, sid, "delivered"); err != nil {
 		return err
@@ -402,7 +402,7 @@ func (d *day) inbox(st conversations.Staff) error {
 		if t.Kind == conversations.ThreadInternal {
 			who = "internal: " + t.Subject
 		}
-		d.say("            %-22s %-48q unread %d  %s", who, clip(t.Preview, 46), t.Unread, t.LastMessageAt.Format("15:04:05"))
+		d.say("            %-22s %-48s unread %d  %s", who, quoted(clip(t.Preview, 46)), t.Unread, t.LastMessageAt.Format("15:04:05"))
 	}
 	return nil
 }
@@ -422,6 +422,20 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// quoted is s in quotes as a person reads it: its line breaks as " / ",
+// not as Go's escapes.
+func quoted(s string) string {
+	return `"` + strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " / ")), " ") + `"`
+}
+
+// count is n with its noun: "1 message", "3 messages".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func distinct(ids []conversations.MessageID) int {

@@ -17,6 +17,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 	"github.com/fieldtalk/fieldtalk/store"
@@ -59,6 +61,9 @@ type config struct {
 	jobTimeout   time.Duration
 	rescueAfter  time.Duration
 	pollInterval time.Duration
+
+	tracerProvider trace.TracerProvider // telemetry.go
+	meterProvider  metric.MeterProvider
 }
 
 // WithLogger sets the logger for the queue and River. The default discards.
@@ -152,12 +157,19 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		FetchCooldown:        min(cfg.pollInterval, 5*time.Millisecond),
 		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.workers}},
 		Workers:              workers,
+		Middleware:           cfg.middleware(),
 	})
 	if err != nil {
 		o.closeListener()
 		return nil, fmt.Errorf("outbox: river: %w", err)
 	}
 	o.client = client
+	if cfg.meterProvider != nil {
+		if err := o.observeQueue(cfg.meterProvider); err != nil {
+			o.closeListener()
+			return nil, err
+		}
+	}
 	return o, nil
 }
 

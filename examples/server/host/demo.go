@@ -2,7 +2,9 @@ package host
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -16,9 +18,14 @@ import (
 )
 
 // Demo is the demo business the example server starts with, so the API can
-// be tried with curl: its staff, each with a bearer token made up for this
-// run, a number, and a job with a customer. It is the example's
-// Authenticator; a host drops the module and provides its own.
+// be tried with curl: its staff, each with a bearer token, a number, and a
+// job with a customer. It is the example's Authenticator; a host drops the
+// module and provides its own.
+//
+// The tokens are stable for a database: each is an HMAC of the staff id
+// under a secret made up once and kept in the database (DemoSecret), so a
+// restart, or a second instance on the same database, accepts the tokens a
+// terminal exported earlier. A new database makes new tokens.
 type Demo struct {
 	Tenant conversations.TenantID
 	Name   string
@@ -36,8 +43,44 @@ type DemoStaff struct {
 	About string // what they see, for the banner
 }
 
-// NewDemo makes up the demo business and its tokens.
-func NewDemo() *Demo {
+// NewDemo makes up the demo business, with the tokens db's demo secret
+// gives (see DemoSecret).
+func NewDemo(db *store.DB) (*Demo, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	secret, err := DemoSecret(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return newDemo(secret), nil
+}
+
+// demoSecretTable keeps the example's own secrets; it is the example's,
+// not the library's, so it is made here rather than by a migration.
+const demoSecretTable = "fieldtalk_example_secrets"
+
+// DemoSecret returns the secret the demo tokens of db derive from, making
+// it up on first use. Instances starting together agree on one: the first
+// insert wins and everyone reads it back.
+func DemoSecret(ctx context.Context, db *store.DB) ([]byte, error) {
+	b := db.Bun()
+	if _, err := b.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+demoSecretTable+" (name TEXT PRIMARY KEY, value TEXT NOT NULL)"); err != nil {
+		return nil, fmt.Errorf("demo: secret table: %w", err)
+	}
+	var fresh [32]byte
+	_, _ = rand.Read(fresh[:])
+	if _, err := b.ExecContext(ctx, "INSERT INTO "+demoSecretTable+" (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+		"demo_tokens", hex.EncodeToString(fresh[:])); err != nil {
+		return nil, fmt.Errorf("demo: secret: %w", err)
+	}
+	var v string
+	if err := b.QueryRowContext(ctx, "SELECT value FROM "+demoSecretTable+" WHERE name = ?", "demo_tokens").Scan(&v); err != nil {
+		return nil, fmt.Errorf("demo: secret: %w", err)
+	}
+	return hex.DecodeString(v)
+}
+
+func newDemo(secret []byte) *Demo {
 	d := &Demo{
 		Tenant: "acme-plumbing", Name: "Acme Plumbing", Job: "J-1042",
 		Customer: conversations.Contact{Name: "Pat Lee", Phone: "+15005550999", Email: "pat@example.com", Ref: "C-77"},
@@ -52,11 +95,11 @@ func NewDemo() *Demo {
 		{"tom", "Tom Becker", conversations.RoleTechnician, "technician on job J-1042 (Pat Lee, +15005550999)"},
 		{"tara", "Tara Singh", conversations.RoleTechnician, "technician on no job: sees only her own threads"},
 	} {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
+		mac := hmac.New(sha256.New, secret)
+		mac.Write([]byte("demo token for " + s.id))
 		st := DemoStaff{
 			Staff: conversations.Staff{Tenant: d.Tenant, ID: conversations.StaffID(s.id), Name: s.name, Role: s.role},
-			Token: "demo_" + s.id + "_" + hex.EncodeToString(b[:]), About: s.about,
+			Token: "demo_" + s.id + "_" + hex.EncodeToString(mac.Sum(nil)[:16]), About: s.about,
 		}
 		d.Staff = append(d.Staff, st)
 		tokens[st.Token] = st.Viewer()
@@ -130,7 +173,7 @@ func (d *Demo) banner(cfg Config, srv *Server) {
 	base := srv.URL()
 	fmt.Fprintf(&b, "\nfieldtalk example server on %s (public URL %s)\n", base, cfg.PublicURL)
 	fmt.Fprintf(&b, "Demo business %q (tenant %s), SMS number %s.\n", d.Name, d.Tenant, cfg.SMSNumber)
-	fmt.Fprintf(&b, "Bearer tokens for this run (paste into a shell):\n")
+	fmt.Fprintf(&b, "Bearer tokens for this database, the same at every start (paste into a shell):\n")
 	for _, s := range d.Staff {
 		fmt.Fprintf(&b, "  export %s=%s   # %s, %s\n", strings.ToUpper(string(s.ID)), s.Token, s.Name, s.About)
 	}

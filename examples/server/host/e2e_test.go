@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/fx"
+
 	"github.com/fieldtalk/fieldtalk/channel/sendgrid/sendgridtest"
 	"github.com/fieldtalk/fieldtalk/channel/twilio/twiliotest"
 	"github.com/fieldtalk/fieldtalk/conversations"
@@ -46,7 +48,7 @@ type production struct {
 	gateway *pushtest.Gateway
 }
 
-func startProduction(t *testing.T, db database) *production {
+func startProduction(t *testing.T, db database, extra ...fx.Option) *production {
 	t.Helper()
 	tw, sg := twiliotest.NewServer(t), sendgridtest.NewServer(t)
 	signer, err := sendgridtest.NewSigner()
@@ -63,10 +65,10 @@ func startProduction(t *testing.T, db database) *production {
 		Twilio:   host.TwilioConfig{AccountSID: tw.AccountSID(), AuthToken: tw.AuthToken(), BaseURL: tw.URL()},
 		SendGrid: host.SendGridConfig{APIKey: sg.APIKey(), WebhookPublicKey: signer.PublicKey(), BaseURL: sg.URL()},
 		Push:     host.PushConfig{FCMCredentials: creds, FCMBaseURL: fcm.URL(), WebhookURL: gw.URL(), WebhookSecret: pushSecret},
-	})
+	}, extra...)
 	return &production{
 		running: r, twilio: tw, sg: sg, signer: signer, fcm: fcm, gateway: gw,
-		webhook: &twiliotest.WebhookClient{Signer: twiliotest.Signer{AuthToken: tw.AuthToken()}, Target: r.url},
+		webhook: &twiliotest.WebhookClient{Signer: twiliotest.Signer{AuthToken: tw.AuthToken()}, Target: r.url, HTTP: r.http},
 	}
 }
 
@@ -157,7 +159,7 @@ func TestProductionEndToEnd(t *testing.T) {
 				t.Fatalf("signed inbound answered %d", code)
 			}
 		}
-		forged := &twiliotest.WebhookClient{Signer: twiliotest.Signer{AuthToken: strings.Repeat("0", 32)}, Target: p.url}
+		forged := &twiliotest.WebhookClient{Signer: twiliotest.Signer{AuthToken: strings.Repeat("0", 32)}, Target: p.url, HTTP: p.http}
 		resp, err := forged.Post(ctx, publicURL+host.TwilioInboundPath, twiliotest.Inbound{From: "+15005550123", To: number, Body: "forged"}.Form(), "")
 		if err != nil {
 			t.Fatal(err)

@@ -48,7 +48,9 @@ type running struct {
 	db   *store.DB
 	svc  *conversations.Service
 	out  *lockedBuffer
-	http *http.Client
+	http *http.Client // every exchange checked against the contract
+	srv  *host.Server
+	ct   *contract
 }
 
 // database is where a test server keeps its data.
@@ -70,7 +72,8 @@ func databases(t *testing.T, fn func(t *testing.T, db database)) {
 // and stops it when the test ends.
 func start(t testing.TB, cfg host.Config, extra ...fx.Option) *running {
 	t.Helper()
-	r := &running{out: &lockedBuffer{}, http: &http.Client{Timeout: 10 * time.Second}}
+	r := &running{out: &lockedBuffer{}, ct: newContract(t)}
+	r.http = &http.Client{Timeout: 10 * time.Second, Transport: r.ct}
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Stdout = r.out
 	cfg.PollInterval = 20 * time.Millisecond
@@ -79,14 +82,13 @@ func start(t testing.TB, cfg host.Config, extra ...fx.Option) *running {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	var srv *host.Server
-	// fx's default start timeout (15s) is short for a machine whose cores
-	// are shared with other work: migrating and starting took longer there.
-	opts := append([]fx.Option{fx.Populate(&srv, &r.demo, &r.db, &r.svc), fx.StartTimeout(time.Minute)}, extra...)
+	// A start migrates the database (River's tables too): on a loaded
+	// machine under -race that can outlast fx's default 15 seconds.
+	opts := append([]fx.Option{fx.Populate(&r.srv, &r.demo, &r.db, &r.svc), fx.StartTimeout(time.Minute)}, extra...)
 	r.app = fxtest.New(t, host.Logging(log), host.Core(cfg), host.Adapters(cfg), host.WithDemo(), fx.Options(opts...))
 	r.app.RequireStart()
 	t.Cleanup(func() { r.app.RequireStop() })
-	r.url = srv.URL()
+	r.url = r.srv.URL()
 	return r
 }
 
@@ -114,6 +116,9 @@ func (r *running) call(t *testing.T, method, path, token string, body any, want 
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {

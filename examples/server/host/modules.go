@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
@@ -67,7 +69,7 @@ func Logging(log *slog.Logger) fx.Option {
 
 // Core is everything but the replaceable adapters: the store, the
 // delivery queue, the Service, the in-app stream, the JSON API, the signed
-// hooks and the HTTP server. It needs a conversations.Suggester, an
+// hooks, the HTTP server and its Telemetry. It needs a conversations.Suggester, an
 // Authenticator and, to send SMS, a Channel named "sms" in the group
 // "channels": Adapters and WithDemo provide them, or you do.
 func Core(cfg Config) fx.Option {
@@ -82,6 +84,7 @@ func Core(cfg Config) fx.Option {
 		fx.Supply(cfg),
 		start,
 		fx.StopTimeout(cfg.ShutdownTimeout+5*time.Second),
+		Telemetry(),
 		fx.Provide(
 			openStore,
 			newOutbox,
@@ -94,6 +97,8 @@ func Core(cfg Config) fx.Option {
 			fx.Annotate(newService, fx.ParamTags(``, ``, ``, ``, groupChannels)),
 			fx.Annotate(newAPIRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newHookRoutes, fx.ResultTags(groupRouteSets)),
+			fx.Annotate(newAccountRoutes, fx.ResultTags(groupRouteSets)),
+			fx.Annotate(newOpenAPIRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newServer, fx.ParamTags(``, ``, groupRoutes)),
 		),
 		// Asking for the Server builds it, and with it every route.
@@ -113,15 +118,22 @@ func Adapters(cfg Config) fx.Option {
 // cfg.Twilio is set, else the console channel and its simulated inbound.
 func SMS(cfg Config) fx.Option {
 	if !cfg.Twilio.enabled() {
-		return fx.Provide(
-			fx.Annotate(newConsoleChannel, fx.As(new(conversations.Channel)), fx.ResultTags(groupChannels)),
-			fx.Annotate(newConsoleRoutes, fx.ResultTags(groupRouteSets)),
+		return fx.Options(
+			fx.Provide(fx.Annotate(newConsoleChannel, fx.As(new(conversations.Channel)), fx.ResultTags(groupChannels))),
+			DevSMS(),
 		)
 	}
 	return fx.Provide(
 		fx.Annotate(newTwilioChannel, fx.As(new(conversations.Channel)), fx.ResultTags(groupChannels)),
 		fx.Annotate(newTwilioRoutes, fx.ResultTags(groupRouteSets)),
 	)
+}
+
+// DevSMS serves POST /dev/sms, which plays a customer texting the business
+// (see newConsoleRoutes): for a server whose SMS channel is a stand-in,
+// the console's or another example's.
+func DevSMS() fx.Option {
+	return fx.Provide(fx.Annotate(newConsoleRoutes, fx.ResultTags(groupRouteSets)))
 }
 
 // Email is SendGrid (and its event webhook, with a verification key) when
@@ -176,10 +188,10 @@ func WithDemo() fx.Option {
 }
 
 // openStore opens the database; the schema is brought up to date at start.
-func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*store.DB, error) {
+func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger, tp trace.TracerProvider) (*store.DB, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	db, err := store.Open(ctx, cfg.Database, store.WithLogger(log))
+	db, err := store.Open(ctx, cfg.Database, store.WithLogger(log), store.WithTracerProvider(tp))
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +210,8 @@ func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*store.DB, error)
 
 // newOutbox is the durable delivery queue on the same database; its tables
 // are made at start.
-func newOutbox(lc fx.Lifecycle, cfg Config, db *store.DB, log *slog.Logger) (*outbox.Outbox, error) {
-	opts := []outbox.Option{outbox.WithLogger(log)}
+func newOutbox(lc fx.Lifecycle, cfg Config, db *store.DB, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider) (*outbox.Outbox, error) {
+	opts := []outbox.Option{outbox.WithLogger(log), outbox.WithTracerProvider(tp), outbox.WithMeterProvider(mp)}
 	if cfg.PollInterval > 0 {
 		opts = append(opts, outbox.WithPollInterval(cfg.PollInterval))
 	}
@@ -256,7 +268,7 @@ func newNotifier(ns []conversations.Notifier) (conversations.Notifier, error) {
 }
 
 // newService is the use cases, with every adapter the graph holds.
-func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n conversations.Notifier, chs []conversations.Channel, log *slog.Logger, cfg Config) (*conversations.Service, error) {
+func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n conversations.Notifier, chs []conversations.Channel, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider, cfg Config) (*conversations.Service, error) {
 	names := make([]string, len(chs))
 	for i, ch := range chs {
 		names[i] = ch.Name()
@@ -265,7 +277,7 @@ func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n c
 	log.Info("channels", slog.Any("names", names))
 	return conversations.NewService(conversations.Config{
 		Store: db, Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
-		Timeline: db, Outbox: ob, Channels: chs, Logger: log, AllowHTTPMedia: cfg.AllowHTTPMedia,
+		Timeline: db, Outbox: ob, Channels: chs, Logger: log, AllowHTTPMedia: cfg.AllowHTTPMedia, TracerProvider: tp, MeterProvider: mp,
 	})
 }
 
@@ -287,8 +299,8 @@ func startDeliveries(lc fx.Lifecycle, ob *outbox.Outbox, svc *conversations.Serv
 	})
 }
 
-func newTwilioChannel(cfg Config, log *slog.Logger) (*twilio.Channel, error) {
-	opts := []twilio.Option{twilio.WithLogger(log)}
+func newTwilioChannel(cfg Config, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider) (*twilio.Channel, error) {
+	opts := []twilio.Option{twilio.WithLogger(log), twilio.WithHTTPClient(providerClient(tp, mp))}
 	if cfg.Twilio.BaseURL != "" {
 		opts = append(opts, twilio.WithBaseURL(cfg.Twilio.BaseURL))
 	}
@@ -310,8 +322,8 @@ func newTwilioRoutes(cfg Config, svc *conversations.Service, log *slog.Logger) (
 	}, nil
 }
 
-func newSendGridChannel(cfg Config, log *slog.Logger) (*sendgrid.Channel, error) {
-	opts := []sendgrid.Option{sendgrid.WithLogger(log)}
+func newSendGridChannel(cfg Config, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider) (*sendgrid.Channel, error) {
+	opts := []sendgrid.Option{sendgrid.WithLogger(log), sendgrid.WithHTTPClient(providerClient(tp, mp))}
 	if cfg.SendGrid.BaseURL != "" {
 		opts = append(opts, sendgrid.WithBaseURL(cfg.SendGrid.BaseURL))
 	}

@@ -158,7 +158,7 @@ func openStream(t *testing.T, r *running, token, lastEventID string) *sseStream 
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := r.ct.client().Do(req)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -185,6 +185,7 @@ func openStream(t *testing.T, r *running, token, lastEventID string) *sseStream 
 					s.mu.Unlock()
 				}
 				if ev.Event != "" || ev.Data != "" {
+					r.ct.checkEvent(ev)
 					s.events <- ev
 				}
 				ev, hasID = sseEvent{}, false

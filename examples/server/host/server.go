@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
@@ -35,7 +37,7 @@ type Server struct {
 // first when the app stops: it stops accepting requests, ends the event
 // streams (clients reconnect elsewhere) and waits for in-flight requests,
 // before the delivery queue and the database are stopped.
-func newServer(lc fx.Lifecycle, cfg Config, routes []Route, hub *inapp.Hub, db *store.DB, log *slog.Logger) (*Server, error) {
+func newServer(lc fx.Lifecycle, cfg Config, routes []Route, hub *inapp.Hub, db *store.DB, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider) (*Server, error) {
 	s := &Server{log: log}
 	mux := http.NewServeMux()
 	slices.SortFunc(routes, func(a, b Route) int { return strings.Compare(a.Pattern, b.Pattern) })
@@ -54,7 +56,7 @@ func newServer(lc fx.Lifecycle, cfg Config, routes []Route, hub *inapp.Hub, db *
 	}
 	s.http = &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           s.middleware(s.routed(mux)),
+		Handler:           s.middleware(instrumented(s.routed(mux), tp, mp)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// The event stream lifts this for itself (inapp.WithWriteTimeout);
@@ -96,6 +98,9 @@ func (s *Server) URL() string {
 	}
 	return ""
 }
+
+// Patterns returns the patterns the server routes, sorted.
+func (s *Server) Patterns() []string { return slices.Sorted(slices.Values(s.patterns)) }
 
 // Serves reports whether the server has a route for pattern.
 func (s *Server) Serves(pattern string) bool { return slices.Contains(s.patterns, pattern) }
