@@ -55,8 +55,8 @@ type config struct {
 	distributed atomic.Bool
 	// trace, when set (tests only, see export_test.go), is told every
 	// statement the store runs on PostgreSQL, with its arguments.
-	trace func(query string, args []any)
-	tracer   trace.Tracer // nil: no spans (WithTracerProvider)
+	trace  func(query string, args []any)
+	tracer trace.Tracer // nil: no spans (WithTracerProvider)
 }
 
 // WithLogger sets the logger. Queries are logged at debug level, migrations at
