@@ -36,6 +36,9 @@ type DemoStaff struct {
 	About string // what they see, for the banner
 }
 
+// demoJobTitle is the demo job's title in the CRM.
+const demoJobTitle = "Water heater replacement"
+
 // NewDemo makes up the demo business and its tokens.
 func NewDemo() *Demo {
 	d := &Demo{
@@ -109,7 +112,7 @@ func (d *Demo) seed(ctx context.Context, cfg Config, svc *conversations.Service,
 	}
 	window := time.Now().UTC().Truncate(time.Hour).Add(2 * time.Hour)
 	if err := db.PutJob(ctx, conversations.JobContext{
-		Tenant: d.Tenant, ID: d.Job, Title: "Water heater replacement", Status: "scheduled",
+		Tenant: d.Tenant, ID: d.Job, Title: demoJobTitle, Status: "scheduled",
 		WindowStart: window, WindowEnd: window.Add(2 * time.Hour), Address: "12 Elm St",
 		Technician: "Tom", Business: d.Name, Customer: d.Customer,
 	}); err != nil {

@@ -67,7 +67,7 @@ func Logging(log *slog.Logger) fx.Option {
 
 // Core is everything but the replaceable adapters: the store, the
 // delivery queue, the Service, the in-app stream, the JSON API, the signed
-// hooks and the HTTP server. It needs a conversations.Suggester, an
+// hooks, the web app and the HTTP server. It needs a conversations.Suggester, an
 // Authenticator and, to send SMS, a Channel named "sms" in the group
 // "channels": Adapters and WithDemo provide them, or you do.
 func Core(cfg Config) fx.Option {
@@ -85,6 +85,7 @@ func Core(cfg Config) fx.Option {
 			fx.Annotate(newService, fx.ParamTags(``, ``, ``, ``, groupChannels)),
 			fx.Annotate(newAPIRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newHookRoutes, fx.ResultTags(groupRouteSets)),
+			fx.Annotate(newWebRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newServer, fx.ParamTags(``, ``, groupRoutes)),
 		),
 		// Asking for the Server builds it, and with it every route.
@@ -162,6 +163,7 @@ func Push(cfg Config) fx.Option {
 func WithDemo() fx.Option {
 	return fx.Options(
 		fx.Provide(fx.Annotate(NewDemo, fx.As(fx.Self()), fx.As(new(Authenticator)))),
+		fx.Provide(fx.Annotate(newDemoRoutes, fx.ResultTags(groupRouteSets))),
 		fx.Invoke(seedDemo),
 	)
 }
