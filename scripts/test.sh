@@ -5,7 +5,7 @@
 #
 # Set FIELDTALK_POSTGRES_URL to use a server you already run instead.
 # With CI=true a PostgreSQL that cannot start fails the run; the tests never
-# skip PostgreSQL there.
+# skip PostgreSQL there. Likewise Chromium, for the web app's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,23 @@ if [ -z "${FIELDTALK_POSTGRES_URL:-}" ]; then
     exit 1
   else
     echo "test.sh: PostgreSQL did not start; its tests will be skipped" >&2
+  fi
+fi
+
+# Chromium, for the web app's browser tests (examples/server/web): Debian's
+# chromium package, installed with apt-get when it is missing and we are root.
+# Without it those tests skip, except under CI=true, where they fail.
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing Chromium from Debian packages" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends chromium >&2
+  elif [ "${CI:-}" = true ]; then
+    echo "test.sh: no chromium and not root to install it; CI requires the browser tests" >&2
+    exit 1
+  else
+    echo "test.sh: no chromium; the browser tests will be skipped" >&2
   fi
 fi
 

@@ -44,7 +44,7 @@ type server struct {
 // SMS through the real Twilio adapter to a twiliotest fake, whose status
 // callbacks the test posts; without, through the console channel, with
 // POST /dev/sms for a customer's text.
-func startServer(t *testing.T, twilio bool) *server {
+func startServer(t testing.TB, twilio bool) *server {
 	t.Helper()
 	s := &server{http: &http.Client{Timeout: 10 * time.Second}}
 	cfg := host.Config{

@@ -386,7 +386,7 @@ async function renderMessages(v) {
     const label = o.state === 'sending' ? 'Sending…' : 'Waiting for connection';
     items.push(messageItem({ kind: v.thread?.kind === 'internal' ? 'internal' : 'customer_sms', direction: 'outbound', body: o.body || o.text || '', client_id: o.client_id, status: 'waiting' }, label));
   }
-  for (const f of v.failed) items.push(messageItem({ ...f, status: 'failed' }, 'Not sent: ' + f.reason));
+  for (const f of v.failed) items.push(messageItem({ ...f, kind: v.thread?.kind === 'internal' ? 'internal' : 'customer_sms', direction: 'outbound', status: 'failed' }, 'Not sent: ' + f.reason));
   if (!items.length) items.push(h('li', { class: 'empty' }, 'No messages yet.'));
   list.replaceChildren(...items);
   $('#earlier').hidden = !v.before;
@@ -621,7 +621,7 @@ function flush() {
           ? 'the customer has opted out of texts (they replied STOP). Nothing can be sent until they text START.'
           : e.message;
         const v = state.view;
-        if (v?.id === item.thread) { v.failed.push({ ...item, body: item.body || item.text, reason }); await renderMessages(v); }
+        if (v?.id === item.thread) { v.failed.push({ ...item, body: item.body || item.text, reason }); await renderMessages(v); main.scrollTop = main.scrollHeight; }
         toast('Not sent: ' + reason);
       }
     }
