@@ -140,7 +140,8 @@ async function viewSignIn() {
 }
 
 function initials(name) {
-  return (name || '?').split(/\s+/).map(w => w[0]).join('').slice(0, 2).toUpperCase();
+  const letters = (name || '').split(/\s+/).filter(w => /^\p{L}/u.test(w)).map(w => w[0]).join('').slice(0, 2).toUpperCase();
+  return letters || '☎';
 }
 
 function signIn(p) {
@@ -218,7 +219,6 @@ function viewInbox() {
     h('ul', { id: 'threads', class: 'threads', 'aria-label': 'Conversations' }),
     h('div', { id: 'more', class: 'more' }));
   renderInbox();
-  pullToRefresh();
   new IntersectionObserver(es => { if (es.some(e => e.isIntersecting)) loadInbox(true).catch(showError); })
     .observe($('#more'));
   loadInbox().catch(showError);
@@ -241,24 +241,46 @@ function renderInbox() {
   $('#more').textContent = state.cursor ? 'Loading more…' : '';
   if (!performance.getEntriesByName('inbox-shown').length && state.threads.length) performance.mark('inbox-shown');
   ul.dataset.loaded = 'true';
+  // A page that did not fill the screen leaves the sentinel in view, where
+  // the observer, which fires on changes only, would not see it again.
+  const more = $('#more');
+  if (state.cursor && !state.loadingMore && more.getBoundingClientRect().top < main.getBoundingClientRect().bottom) {
+    setTimeout(() => loadInbox(true).catch(showError), 0);
+  }
 }
 
+// Pull to refresh: a finger pulling the inbox down from its top reloads it.
+// The listeners are on main, which every view shares; they act only while
+// the inbox (and its #pull indicator) is on screen.
 function pullToRefresh() {
-  let y0 = null;
-  const pull = $('#pull');
-  main.ontouchstart = e => { y0 = main.scrollTop === 0 ? e.touches[0].clientY : null; };
-  main.ontouchmove = e => {
-    if (y0 == null) return;
-    const dy = e.touches[0].clientY - y0;
-    pull.style.height = Math.max(0, Math.min(dy / 2, 60)) + 'px';
-    pull.classList.toggle('armed', dy > 120);
-  };
-  main.ontouchend = () => {
-    if (pull.classList.contains('armed')) loadInbox().catch(showError);
-    pull.style.height = '0';
-    pull.classList.remove('armed');
+  let y0 = null, armed = false;
+  const reset = () => {
+    const pull = $('#pull');
+    if (pull) { pull.style.height = '0'; pull.classList.remove('armed'); }
     y0 = null;
+    armed = false;
   };
+  main.addEventListener('touchstart', e => {
+    y0 = $('#pull') && main.scrollTop === 0 && e.touches.length === 1 ? e.touches[0].clientY : null;
+  }, { passive: true });
+  // Not passive: while the finger pulls down from the top, the page must
+  // not scroll, or the browser would take the gesture over.
+  main.addEventListener('touchmove', e => {
+    const pull = $('#pull');
+    if (y0 == null || !pull) return;
+    const dy = e.touches[0].clientY - y0;
+    if (dy <= 0) return;
+    e.preventDefault();
+    armed = dy > 120;
+    pull.style.height = Math.min(dy / 2, 60) + 'px';
+    pull.classList.toggle('armed', armed);
+    pull.textContent = armed ? 'Release to refresh' : 'Pull to refresh';
+  }, { passive: false });
+  main.addEventListener('touchend', () => {
+    if (armed && $('#pull')) loadInbox().catch(showError);
+    reset();
+  });
+  main.addEventListener('touchcancel', reset);
 }
 
 function tabBar() {
@@ -527,6 +549,10 @@ async function syncDraft(v) {
         v.draft = { ...v.draft, id: saved.id, version: saved.version };
         const now = $('#compose')?.value ?? '';
         await db.put('drafts', { ...v.draft, body: now, dirty: now !== body }, draftKey(v));
+      } else if (!d.id && sentDrafts.has(d.client_id)) {
+        // Sent while this first save was on its way: the send did not know
+        // the draft's id, so the draft goes here.
+        await call('DELETE', '/v1/drafts/' + encodeURIComponent(saved.id)).catch(() => {});
       }
     }
     $('#conflict').hidden = true;
@@ -569,12 +595,15 @@ async function showConflict(v) {
 // sendComposer takes the text out of the composer at once, so a second tap
 // finds it empty; the message goes into the outbox under the draft's client
 // id, which the server also uses to make a retried send one message.
+const sentDrafts = new Set(); // client ids of drafts sent from this tab
+
 function sendComposer(v) {
   const ta = $('#compose');
   const body = ta.value.trim();
   if (!body) return;
   clearTimeout(v.saveTimer);
   const d = v.draft;
+  sentDrafts.add(d.client_id);
   ta.value = '';
   v.draft = { id: '', version: 0, client_id: newClientId(), suggestion: null };
   composerChanged(v, { save: false });
@@ -748,9 +777,14 @@ function start() {
 addEventListener('hashchange', route);
 addEventListener('online', () => { state.stream?.reconnect(); flush(); });
 addEventListener('offline', () => setNet('offline'));
+document.addEventListener('visibilitychange', () => {
+  const v = state.view;
+  if (v && document.visibilityState === 'visible') markRead(v, Math.max(0, ...[...v.messages.values()].map(m => m.seq)));
+});
 // A fallback for browsers that miss the online event: retry the outbox now and then.
 setInterval(() => { if (state.me && navigator.onLine) flush(); }, 5000);
 back.addEventListener('click', () => { location.hash = '#/'; });
+pullToRefresh();
 
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
 start();
