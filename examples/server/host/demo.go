@@ -140,6 +140,7 @@ func (d *Demo) banner(cfg Config, srv *Server) {
 	if cfg.hookSecretGenerated {
 		fmt.Fprintf(&b, "Receptionist and workflow hooks are signed with this run's FIELDTALK_HOOK_SECRET=%s\n", cfg.HookSecret)
 	}
+	fmt.Fprintf(&b, "The Conversations app: open %s/ and pick a person.\n", base)
 	fmt.Fprintf(&b, "Try:\n")
 	if srv.Serves(consoleInboundPattern) {
 		fmt.Fprintf(&b, "  curl -s %s/dev/sms -d '{\"from\":\"%s\",\"body\":\"Hi, when will the tech get here?\"}'\n", base, d.Customer.Phone)

@@ -249,3 +249,28 @@ func TestInternalThread(t *testing.T) {
 	dana.wait("Dana's badge cleared", `document.title === 'Conversations'`, 5*time.Second)
 	tom.screenshot(t)
 }
+
+// TestStreamResumes: a text that arrives while the phone has no network
+// reaches its inbox when the network is back, replayed by the stream from
+// the Last-Event-ID the app resumes with; nothing is reloaded by hand.
+func TestStreamResumes(t *testing.T) {
+	s := startServer(t, false)
+	tom := s.open(t, newBrowser(t), "tom")
+	thread := s.jobThread(t, "tom")
+	tom.wait("the stream live", `document.querySelector('#net').dataset.state === 'live'`, 5*time.Second)
+	tom.setOffline(true)
+	tom.wait("the app offline", `document.querySelector('#net').dataset.state === 'offline'`, 5*time.Second)
+	body := "Texted while the tech was in a basement"
+	s.customerTexts(t, body)
+	time.Sleep(300 * time.Millisecond) // the browser could not hear of it now; give it the chance to (wrongly) try
+	if eval[bool](tom, `document.querySelector('#threads').textContent.includes(`+js(body)+`)`) {
+		t.Fatal("the inbox changed while the network was cut")
+	}
+	tom.setOffline(false)
+	tom.wait("the text replayed into the inbox", `(() => {
+		const row = document.querySelector('a[data-thread="`+thread+`"]');
+		return document.querySelector('#net').dataset.state === 'live' && row && row.querySelector('.preview').textContent.includes(`+js(body)+`)
+			&& document.title === '(1) Conversations' && Number(document.querySelector('#net').dataset.replayed) >= 1;
+	})()`, 10*time.Second)
+	tom.screenshot(t)
+}

@@ -300,7 +300,7 @@ func (p *page) wait(what, expr string, within time.Duration) {
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(within), chromedp.WithPollingInterval(10*time.Millisecond))); err != nil {
 		// Say what the screen showed instead.
-		shown, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.querySelector('#net').dataset.state + ' | ' + document.title + ' | ' + document.querySelector('main').innerText`))
+		shown, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.querySelector('#net').dataset.state + ' replayed=' + document.querySelector('#net').dataset.replayed + ' | ' + document.title + ' | ' + document.querySelector('main').innerText.replace(/\n/g, ' / ')`))
 		p.t.Fatalf("waiting for %s: %v; the screen showed: %s", what, err, shown)
 	}
 }

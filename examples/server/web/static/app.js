@@ -723,7 +723,9 @@ function onEvent(type, d) {
       if (v) loadHistory(v, false);
       break;
     case 'ready':
-      // (Re)connected: anything sent while away goes now.
+      // (Re)connected: what was missed has been replayed before this; what
+      // was sent while away goes now.
+      $('#net').dataset.replayed = String(d.replayed ?? 0);
       flush();
       break;
   }
@@ -775,8 +777,11 @@ function start() {
 }
 
 addEventListener('hashchange', route);
+// Offline, the stream's connection is as good as dead (a phone that lost
+// its signal gets no error for minutes): drop it, and resume from the last
+// event id once back online, when the replay brings what was missed.
 addEventListener('online', () => { state.stream?.reconnect(); flush(); });
-addEventListener('offline', () => setNet('offline'));
+addEventListener('offline', () => { state.stream?.reconnect(); setNet('offline'); });
 document.addEventListener('visibilitychange', () => {
   const v = state.view;
   if (v && document.visibilityState === 'visible') markRead(v, Math.max(0, ...[...v.messages.values()].map(m => m.seq)));
