@@ -46,11 +46,7 @@ func TestInboundReachesOpenInbox(t *testing.T) {
 // message moves queued → sent → delivered on screen as Twilio reports.
 func TestSuggestionTapSendsAndDelivers(t *testing.T) {
 	s := startServer(t, true)
-	s.customerTexts(t, "Hi, when will the tech get here?")
-	tom := s.open(t, newBrowser(t), "tom")
-	thread := s.jobThread(t, "tom")
-	tom.openThread(thread)
-	tom.wait("suggestion chips", `document.querySelectorAll('#suggestions .chip').length >= 2`, 10*time.Second)
+	tom, thread := s.suggested(t, "Hi, when will the tech get here?")
 	text := eval[string](tom, `document.querySelector('#suggestions .chip .use').textContent`)
 	tom.do(chromedp.Click(chromedp.CSS(`#suggestions .chip .use`)))
 
@@ -177,11 +173,7 @@ func TestDraftAcrossDevices(t *testing.T) {
 // chip's text in the composer, and what is sent is the edited text.
 func TestSuggestionEditAndDismiss(t *testing.T) {
 	s := startServer(t, true)
-	s.customerTexts(t, "Can you come tomorrow instead?")
-	tom := s.open(t, newBrowser(t), "tom")
-	thread := s.jobThread(t, "tom")
-	tom.openThread(thread)
-	tom.wait("suggestion chips", `document.querySelectorAll('#suggestions .chip').length >= 2`, 10*time.Second)
+	tom, thread := s.suggested(t, "Can you come tomorrow instead?")
 	type suggestion struct {
 		ID   string `json:"id"`
 		Text string `json:"text"`

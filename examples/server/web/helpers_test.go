@@ -317,6 +317,18 @@ func eval[T any](p *page, expr string) T {
 	return v
 }
 
+// suggested has Pat text the business, and opens the job's thread on
+// Tom's phone once the suggestion chips for that text are there.
+func (s *server) suggested(t *testing.T, text string) (*page, string) {
+	t.Helper()
+	s.customerTexts(t, text)
+	tom := s.open(t, newBrowser(t), "tom")
+	thread := s.jobThread(t, "tom")
+	tom.openThread(thread)
+	tom.wait("suggestion chips", `document.querySelectorAll('#suggestions .chip').length >= 2`, 10*time.Second)
+	return tom, thread
+}
+
 // openThread taps the inbox row of a thread and waits for its messages.
 func (p *page) openThread(thread string) {
 	p.t.Helper()
