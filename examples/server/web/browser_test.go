@@ -55,7 +55,10 @@ func TestSuggestionTapSendsAndDelivers(t *testing.T) {
 		tom.wait("the reply "+status, `(() => { const li = `+msgWithText(text)+`;
 			return li && li.dataset.status === `+js(status)+` && li.querySelector('.status').textContent.startsWith(`+js(shown)+`); })()`, 10*time.Second)
 	}
-	statusIs("queued", "Queued")
+	// Accepted by the server: queued, or already being handed to Twilio
+	// (whose answer, "queued", does not move a status back).
+	tom.wait("the reply queued", `(() => { const li = `+msgWithText(text)+`;
+		return li && !li.classList.contains('pending') && ({queued: 'Queued', sending: 'Sending…'})[li.dataset.status] === li.querySelector('.status').textContent; })()`, 10*time.Second)
 	if n := eval[int](tom, `document.querySelectorAll('#suggestions .chip').length`); n != 0 {
 		t.Fatalf("%d chips are still offered after one was used", n)
 	}
@@ -203,7 +206,7 @@ func TestSuggestionEditAndDismiss(t *testing.T) {
 	tom.wait("the chip's text in the composer", `document.querySelector('#compose').value === `+js(text), 5*time.Second)
 	edited := text + " Thanks, Pat!"
 	tom.do(chromedp.SendKeys(chromedp.CSS(`#compose`), " Thanks, Pat!"), chromedp.Click(chromedp.CSS(`#send`)))
-	tom.wait("the edited reply", `(() => { const li = `+msgWithText(edited)+`; return li && li.dataset.status === 'queued'; })()`, 10*time.Second)
+	tom.wait("the edited reply", `(() => { const li = `+msgWithText(edited)+`; return li && ['queued', 'sending'].includes(li.dataset.status); })()`, 10*time.Second)
 	if ms := s.messagesWith(t, "tom", thread, edited); len(ms) != 1 {
 		t.Fatalf("the server holds %+v, want the edited reply once", ms)
 	}

@@ -61,7 +61,10 @@ func startServer(t testing.TB, twilio bool) *server {
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var srv *host.Server
-	app := fxtest.New(t, host.Logging(log), host.Core(cfg), host.Adapters(cfg), host.WithDemo(), fx.Populate(&srv, &s.demo))
+	// Migrating a new SQLite file takes a second alone, and many on a
+	// machine busy with other suites: more than fx's default 15 s to start.
+	app := fxtest.New(t, host.Logging(log), host.Core(cfg), host.Adapters(cfg), host.WithDemo(), fx.Populate(&srv, &s.demo),
+		fx.StartTimeout(time.Minute))
 	app.RequireStart()
 	t.Cleanup(app.RequireStop)
 	s.url = srv.URL()
@@ -263,6 +266,13 @@ func (s *server) open(t testing.TB, browser context.Context, staff string) *page
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
+	return s.openTab(t, ctx, staff)
+}
+
+// openTab is open in a tab of the caller's making: a browser context made
+// for a test is incognito, where Chromium installs no app.
+func (s *server) openTab(t testing.TB, ctx context.Context, staff string) *page {
+	t.Helper()
 	p := &page{t: t, ctx: ctx, s: s}
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatal(err)

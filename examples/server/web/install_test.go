@@ -13,7 +13,9 @@ import (
 // installed (manifest, icons, a service worker controlling the page).
 func TestInstallable(t *testing.T) {
 	s := startServer(t, false)
-	tom := s.open(t, newBrowser(t), "tom")
+	ctx, cancel := chromedp.NewContext(newBrowser(t))
+	defer cancel()
+	tom := s.openTab(t, ctx, "tom")
 	tom.wait("the service worker controls the page", `navigator.serviceWorker.controller !== null`, 10*time.Second)
 	res, err := chromedp.Call(tom.ctx, cdppage.GetInstallabilityErrors, cdp.Empty{})
 	if err != nil {
