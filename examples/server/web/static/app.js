@@ -217,7 +217,8 @@ function viewInbox() {
       h('a', { class: 'button primary', href: '#/new' }, 'New team thread')),
     h('div', { id: 'pull', class: 'pull', 'aria-hidden': 'true' }, 'Pull to refresh'),
     h('ul', { id: 'threads', class: 'threads', 'aria-label': 'Conversations' }),
-    h('div', { id: 'more', class: 'more' }));
+    h('div', { id: 'more', class: 'more' }),
+    h('p', { class: 'signout' }, h('button', { class: 'link', onclick: signOut }, `Sign out ${state.me.name}`)));
   renderInbox();
   new IntersectionObserver(es => { if (es.some(e => e.isIntersecting)) loadInbox(true).catch(showError); })
     .observe($('#more'));
@@ -288,7 +289,7 @@ function tabBar() {
     h('a', { id: 'tab-conversations', href: '#/', 'aria-current': 'page', 'aria-label': 'Conversations' },
       'Conversations ',
       h('span', { id: 'tab-badge', class: 'count', hidden: state.badge === 0 }, String(state.badge))),
-    h('button', { class: 'link', onclick: signOut }, `Sign out ${state.me.name}`));
+    h('span', { class: 'muted' }, state.me.name));
 }
 
 // ---- a thread ----
