@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,14 +133,14 @@ func TestDraftAcrossDevices(t *testing.T) {
 		Body    string `json:"body"`
 		Version int64  `json:"version"`
 	}
-	serverDraft := func(body string) draft {
+	serverDraft := func(body string, after int64) draft {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			var ds struct{ Drafts []draft }
 			s.call(t, "GET", "/v1/drafts", "tom", nil, &ds, http.StatusOK)
 			for _, d := range ds.Drafts {
-				if d.Thread == thread && d.Body == body {
+				if d.Thread == thread && d.Body == body && d.Version > after {
 					return d
 				}
 			}
@@ -149,13 +150,20 @@ func TestDraftAcrossDevices(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	v1 := serverDraft(first)
+	v1 := serverDraft(first, 0)
+	// The cost preview follows the text: one GSM-7 part, then, with a
+	// character GSM-7 lacks and past 70 characters, two UCS-2 parts.
+	phone.wait("the SMS preview", `document.querySelector('#segments').textContent === '19 characters · 1 SMS part · GSM-7'`, 5*time.Second)
+	phone.do(chromedp.SendKeys(chromedp.CSS(`#compose`), strings.Repeat(" ok", 17)+" ✓"))
+	phone.wait("the UCS-2 preview", `document.querySelector('#segments').textContent === '72 characters · 2 SMS parts · UCS-2'`, 5*time.Second)
+	phone.do(chromedp.SetValue(chromedp.CSS(`#compose`), first), chromedp.Evaluate[chromedp.Void](`document.querySelector('#compose').dispatchEvent(new Event('input'))`))
+	v1 = serverDraft(first, v1.Version) // the phone's last save, after those of the longer text
 
 	tablet.openThread(thread)
 	tablet.wait("the draft on the tablet", `document.querySelector('#compose').value === `+js(first), 5*time.Second)
 	second := first + ", there by 9:10"
 	tablet.do(chromedp.SendKeys(chromedp.CSS(`#compose`), ", there by 9:10"))
-	if v2 := serverDraft(second); v2.ID != v1.ID || v2.Version <= v1.Version {
+	if v2 := serverDraft(second, v1.Version); v2.ID != v1.ID || v2.Version <= v1.Version {
 		t.Fatalf("the tablet's edit saved %+v over %+v, want a newer version of the same draft", v2, v1)
 	}
 
@@ -166,7 +174,7 @@ func TestDraftAcrossDevices(t *testing.T) {
 	if got := eval[string](phone, `document.querySelector('#compose').value`); got != first+" sorry!" {
 		t.Fatalf("the phone's composer holds %q after the conflict, want its own text kept", got)
 	}
-	if d := serverDraft(second); d.Body != second {
+	if d := serverDraft(second, v1.Version); d.Body != second {
 		t.Fatalf("the stale edit overwrote the draft: %+v", d)
 	}
 	phone.screenshot(t)

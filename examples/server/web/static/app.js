@@ -525,7 +525,7 @@ async function segments(v, body) {
   try {
     const s = await call('POST', '/v1/segments', { body });
     if ($('#compose')?.value !== body) return;
-    out.textContent = `${s.characters} characters · ${s.segments} SMS ${s.segments === 1 ? 'part' : 'parts'} · ${s.encoding === 'GSM-7' || s.encoding === 'gsm7' ? 'GSM-7' : s.encoding}`;
+    out.textContent = `${s.characters} characters · ${s.segments} SMS ${s.segments === 1 ? 'part' : 'parts'} · ${s.encoding}`;
   } catch (e) {
     out.textContent = e.offline ? '' : e.message;
   }
