@@ -23,7 +23,7 @@ function h(tag, attrs = {}, ...kids) {
 
 const state = {
   me: null, people: [], jobs: [], business: '',
-  filter: '', threads: [], cursor: '', loadingMore: false,
+  filter: '', threads: [], cursor: '', loading: false,
   badge: 0, stream: null, live: false,
   view: null, // the open thread's view, while one is open
 };
@@ -166,8 +166,8 @@ const filters = [['', 'All'], ['unread', 'Unread'], ['customer', 'Customers'], [
 function inboxCacheKey() { return `${state.me.id}|inbox|${state.filter}`; }
 
 async function loadInbox(more = false) {
-  if (more && (!state.cursor || state.loadingMore)) return;
-  state.loadingMore = true;
+  if (more && (!state.cursor || state.loading)) return;
+  state.loading = true;
   const q = new URLSearchParams({ limit: '20' });
   if (state.filter) q.set('filter', state.filter);
   if (more) q.set('after', state.cursor);
@@ -192,7 +192,7 @@ async function loadInbox(more = false) {
       if (cached && !state.threads.length) { state.threads = cached.threads; state.cursor = ''; }
     }
   } finally {
-    state.loadingMore = false;
+    state.loading = false;
   }
   if (location.hash === '#/' || location.hash === '') renderInbox();
 }
@@ -245,7 +245,7 @@ function renderInbox() {
   // A page that did not fill the screen leaves the sentinel in view, where
   // the observer, which fires on changes only, would not see it again.
   const more = $('#more');
-  if (state.cursor && !state.loadingMore && more.getBoundingClientRect().top < main.getBoundingClientRect().bottom) {
+  if (state.cursor && !state.loading && more.getBoundingClientRect().top < main.getBoundingClientRect().bottom) {
     setTimeout(() => loadInbox(true).catch(showError), 0);
   }
 }
