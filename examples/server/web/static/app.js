@@ -194,7 +194,10 @@ async function loadInbox(more = false) {
   } finally {
     state.loading = false;
   }
-  if (location.hash === '#/' || location.hash === '') renderInbox();
+  if (location.hash === '#/' || location.hash === '') {
+    renderInbox();
+    $('#threads')?.setAttribute('data-loaded', 'true'); // for tests: a page from the server (or the cache) is shown
+  }
 }
 
 let refreshTimer;
@@ -241,7 +244,6 @@ function renderInbox() {
   if (!state.threads.length) ul.append(h('li', { class: 'empty' }, state.filter === 'unread' ? 'Nothing unread.' : 'No conversations yet.'));
   $('#more').textContent = state.cursor ? 'Loading more…' : '';
   if (!performance.getEntriesByName('inbox-shown').length && state.threads.length) performance.mark('inbox-shown');
-  ul.dataset.loaded = 'true';
   // A page that did not fill the screen leaves the sentinel in view, where
   // the observer, which fires on changes only, would not see it again.
   const more = $('#more');
@@ -358,7 +360,7 @@ async function loadHistory(v, earlier) {
   await renderMessages(v);
   if (keepBottom) main.scrollTop = main.scrollHeight;
   else main.scrollTop = main.scrollHeight - h0; // paging upward keeps the reader's place
-  list.dataset.loaded = 'true';
+  list.dataset.loaded = 'true'; // for tests: a page from the server (or the cache) is shown
   const newest = Math.max(0, ...page.messages.map(m => m.seq));
   if (!earlier && newest && document.visibilityState === 'visible' && navigator.onLine) markRead(v, newest);
 }
