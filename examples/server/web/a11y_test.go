@@ -101,7 +101,9 @@ func TestAccessible(t *testing.T) {
 	checkAccessible(t, tom, "inbox")
 
 	// The keyboard alone: Tab to the thread, Enter opens it, type, Ctrl+Enter sends.
-	focused := func() string { return eval[string](tom, `document.activeElement.dataset.thread || document.activeElement.id || ''`) }
+	focused := func() string {
+		return eval[string](tom, `document.activeElement.dataset.thread || document.activeElement.id || ''`)
+	}
 	for i := 0; focused() != thread; i++ {
 		if i > 20 {
 			t.Fatal("Tab never reached the thread in the inbox")
