@@ -783,7 +783,13 @@ addEventListener('hashchange', route);
 // Offline, the stream's connection is as good as dead (a phone that lost
 // its signal gets no error for minutes): drop it, and resume from the last
 // event id once back online, when the replay brings what was missed.
-addEventListener('online', () => { state.stream?.reconnect(); flush(); });
+addEventListener('online', () => {
+  state.stream?.reconnect();
+  flush();
+  // A draft typed offline was kept locally only: it syncs now.
+  const v = state.view;
+  if (v) db.get('drafts', draftKey(v)).then(d => { if (d?.dirty && state.view === v) syncDraft(v); }).catch(() => {});
+});
 addEventListener('offline', () => { state.stream?.reconnect(); setNet('offline'); });
 document.addEventListener('visibilitychange', () => {
   const v = state.view;
