@@ -6,7 +6,7 @@
 # Set FIELDTALK_POSTGRES_URL to use a server you already run instead.
 # With CI=true a PostgreSQL that cannot start fails the run; the tests never
 # skip PostgreSQL there. The same holds for the Citus cluster below
-# (FIELDTALK_CITUS_URL).
+# (FIELDTALK_CITUS_URL), and for Chromium, for the web app's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +38,25 @@ start_server() {
   fi
 }
 
-start_server PostgreSQL pg FIELDTALK_POSTGRES_URL
+# Installs first, servers after: building Citus installs PostgreSQL's
+# server headers with apt-get, which can upgrade the server packages under a
+# PostgreSQL already running (it could then no longer load its own modules).
+# Chromium, for the web app's browser tests (examples/server/web): Debian's
+# chromium package, installed with apt-get when it is missing and we are root.
+# Without it those tests skip, except under CI=true, where they fail.
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing Chromium from Debian packages" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends chromium >&2
+  elif [ "${CI:-}" = true ]; then
+    echo "test.sh: no chromium and not root to install it; CI requires the browser tests" >&2
+    exit 1
+  else
+    echo "test.sh: no chromium; the browser tests will be skipped" >&2
+  fi
+fi
 
 # --- Citus: a coordinator and two workers (scripts/citus.sh), for the
 # suites that must hold on a sharded PostgreSQL: storetest, the outbox,
@@ -50,10 +68,12 @@ start_server PostgreSQL pg FIELDTALK_POSTGRES_URL
 start_server Citus citus FIELDTALK_CITUS_URL
 # --- end of Citus
 
+start_server PostgreSQL pg FIELDTALK_POSTGRES_URL
+
 go vet ./...
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(./...)
-go test -race -count=1 -timeout 20m "${args[@]}"
+go test -race -count=1 -timeout 30m "${args[@]}"
 
 # Fuzz the example server's JSON API for a fixed time (FuzzAPI in
 # examples/server/host: any route, method and field, NUL, invalid UTF-8,

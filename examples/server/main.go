@@ -1,6 +1,7 @@
 // Command server is fieldtalk's example host: the mobile app's JSON API,
-// the providers' webhooks and the in-app event stream, every package wired
-// with go.uber.org/fx (see package host).
+// the providers' webhooks, the in-app event stream and, at /, the
+// Conversations tab as a web app (package web), every package wired with
+// go.uber.org/fx (see package host).
 //
 // With no configuration it needs no account and no network: a SQLite file,
 // the console SMS channel (it prints what would be sent; POST /dev/sms

@@ -43,6 +43,9 @@ type DemoStaff struct {
 	About string // what they see, for the banner
 }
 
+// demoJobTitle is the demo job's title in the CRM.
+const demoJobTitle = "Water heater replacement"
+
 // NewDemo makes up the demo business, with the tokens db's demo secret
 // gives (see DemoSecret).
 func NewDemo(db *store.DB) (*Demo, error) {
@@ -152,7 +155,7 @@ func (d *Demo) seed(ctx context.Context, cfg Config, svc *conversations.Service,
 	}
 	window := time.Now().UTC().Truncate(time.Hour).Add(2 * time.Hour)
 	if err := db.PutJob(ctx, conversations.JobContext{
-		Tenant: d.Tenant, ID: d.Job, Title: "Water heater replacement", Status: "scheduled",
+		Tenant: d.Tenant, ID: d.Job, Title: demoJobTitle, Status: "scheduled",
 		WindowStart: window, WindowEnd: window.Add(2 * time.Hour), Address: "12 Elm St",
 		Technician: "Tom", Business: d.Name, Customer: d.Customer,
 	}); err != nil {
@@ -180,6 +183,7 @@ func (d *Demo) banner(cfg Config, srv *Server) {
 	if cfg.hookSecretGenerated {
 		fmt.Fprintf(&b, "Receptionist and workflow hooks are signed with this run's FIELDTALK_HOOK_SECRET=%s\n", cfg.HookSecret)
 	}
+	fmt.Fprintf(&b, "The Conversations app: open %s/ and pick a person.\n", base)
 	fmt.Fprintf(&b, "Try:\n")
 	if srv.Serves(consoleInboundPattern) {
 		fmt.Fprintf(&b, "  curl -s %s/dev/sms -d '{\"from\":\"%s\",\"body\":\"Hi, when will the tech get here?\"}'\n", base, d.Customer.Phone)

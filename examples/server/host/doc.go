@@ -9,7 +9,7 @@
 //
 //	fx.New(
 //		host.Logging(log),
-//		host.Core(cfg),      // store, delivery queue, Service, event stream, API, hooks, server
+//		host.Core(cfg),      // store, delivery queue, Service, event stream, API, hooks, web app, server
 //		host.Adapters(cfg),  // SMS (console or Twilio), email (SendGrid), suggestions (rules, or a model and the rules)
 //		host.WithDemo(),     // the demo business, whose bearer tokens are the Authenticator
 //	)

@@ -69,7 +69,7 @@ func Logging(log *slog.Logger) fx.Option {
 
 // Core is everything but the replaceable adapters: the store, the
 // delivery queue, the Service, the in-app stream, the JSON API, the signed
-// hooks, the HTTP server and its Telemetry. It needs a conversations.Suggester, an
+// hooks, the web app, the HTTP server and its Telemetry. It needs a conversations.Suggester, an
 // Authenticator and, to send SMS, a Channel named "sms" in the group
 // "channels": Adapters and WithDemo provide them, or you do.
 func Core(cfg Config) fx.Option {
@@ -99,6 +99,7 @@ func Core(cfg Config) fx.Option {
 			fx.Annotate(newHookRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newAccountRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newOpenAPIRoutes, fx.ResultTags(groupRouteSets)),
+			fx.Annotate(newWebRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newServer, fx.ParamTags(``, ``, groupRoutes)),
 		),
 		// Asking for the Server builds it, and with it every route.
@@ -183,6 +184,7 @@ func Push(cfg Config) fx.Option {
 func WithDemo() fx.Option {
 	return fx.Options(
 		fx.Provide(fx.Annotate(NewDemo, fx.As(fx.Self()), fx.As(new(Authenticator)))),
+		fx.Provide(fx.Annotate(newDemoRoutes, fx.ResultTags(groupRouteSets))),
 		fx.Invoke(seedDemo),
 	)
 }
