@@ -26,10 +26,14 @@ type DeliverAttempt struct {
 // provider is first looked for there (Finder) and only resent when the
 // provider does not have it.
 //
-// A nil error means the attempt is finished: the message was accepted by the
-// provider, or failed for good (its status says why). A *RetryError means a
-// later attempt can succeed; on the Final attempt Deliver marks the message
-// failed instead. Any other error is the queue's to retry.
+// A nil error means the delivery is finished: the message has a final
+// status, or was accepted by a provider that cannot be asked for one. A
+// *CheckLater means the provider has it and Deliver should run again then,
+// to ask for the status the provider's reports have not brought
+// (StatusFetcher). A *RetryError means a later attempt can succeed; on the
+// Final attempt Deliver ends the message instead: failed, or unknown (with
+// ReasonMaybeSent) when an attempt may have reached the provider. Any other
+// error is the queue's to retry.
 func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	if a.Tenant == "" || a.Message == "" {
 		return Invalid("delivery", "tenant and message are required")
@@ -45,7 +49,13 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	default:
 		return Invalid("delivery.kind", "unknown kind "+string(a.Kind))
 	}
-	if m.Direction != DirectionOutbound || (m.Status != StatusQueued && m.Status != StatusSending) {
+	switch {
+	case m.Direction != DirectionOutbound:
+		return nil
+	case m.ProviderID != "" && !m.Status.Final():
+		// The provider has it: what is left is its final status.
+		return s.checkStatus(ctx, m)
+	case m.Status != StatusQueued && m.Status != StatusSending:
 		return nil
 	}
 	if reason, ok, err := s.mayStillSend(ctx, m); err != nil {
@@ -66,7 +76,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	}
 	ch, ok := s.channels[m.Channel]
 	if !ok {
-		return s.retry(ctx, m, a, &RetryError{Err: fmt.Errorf("conversations: deliver: no %q channel configured", m.Channel)})
+		return s.retry(ctx, m, a, m.Status == StatusSending, &RetryError{Err: fmt.Errorf("conversations: deliver: no %q channel configured", m.Channel)})
 	}
 	out, err := s.outbound(ctx, m)
 	if err != nil {
@@ -75,8 +85,14 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	if m.Status == StatusSending {
 		// An earlier attempt may have reached the provider: never resend blindly.
 		done, err := s.reconcile(ctx, ch, m, out)
-		if err != nil || done {
-			return s.retry(ctx, m, a, err)
+		var later *CheckLater
+		switch {
+		case errors.As(err, &later):
+			return err
+		case err != nil:
+			return s.retry(ctx, m, a, true, err)
+		case done:
+			return nil
 		}
 	} else if err := s.setStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Status: StatusSending, At: s.now()}); err != nil {
 		return err
@@ -85,6 +101,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	if err == nil {
 		return s.accepted(ctx, m, rcpt)
 	}
+	maybeSent := m.Status == StatusSending // an earlier attempt may have reached the provider
 	var pe *ProviderError
 	switch {
 	case errors.As(err, &pe) && pe.Class == OptedOut:
@@ -95,11 +112,12 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	case errors.As(err, &pe) && pe.Class == Permanent:
 		return s.fail(ctx, m, pe.Code, pe.Reason)
 	case errors.As(err, &pe):
-		return s.retry(ctx, m, a, &RetryError{After: pe.RetryAfter, Err: err})
+		return s.retry(ctx, m, a, maybeSent || pe.Class == MaybeSent, &RetryError{After: pe.RetryAfter, Err: err})
 	case errors.Is(err, ErrInvalid):
 		return s.fail(ctx, m, "", "the channel refused the message: "+err.Error())
 	default:
-		return s.retry(ctx, m, a, &RetryError{Err: err})
+		// An error the channel did not classify: it may have sent.
+		return s.retry(ctx, m, a, true, &RetryError{Err: err})
 	}
 }
 
@@ -169,26 +187,37 @@ func (s *Service) reconcile(ctx context.Context, ch Channel, m Message, out Outb
 	return true, s.accepted(ctx, m, rcpt)
 }
 
-// accepted records the provider's receipt.
+// accepted records the provider's receipt. A nil error with a StatusFetcher
+// channel is a *CheckLater: the queue keeps the delivery until the
+// message's status is final.
 func (s *Service) accepted(ctx context.Context, m Message, r Receipt) error {
 	if r.At.IsZero() {
 		r.At = s.now()
 	}
 	st := r.Status
-	if !st.Valid() || st.Rank() < StatusSending.Rank() {
+	if !st.Valid() || st.Rank() < StatusSending.Rank() || st == StatusUnknown {
 		st = StatusSending // the provider has it queued: keep "sending" and record its id
 	}
-	return s.setStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel, ProviderID: r.ProviderID, Status: st, At: r.At})
+	m, err := s.applyStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel, ProviderID: r.ProviderID, Status: st, At: r.At})
+	if err != nil {
+		return err
+	}
+	return s.checkLater(m)
 }
 
-// retry passes a retryable error to the queue, or, on the final attempt,
-// fails the message with the reason.
-func (s *Service) retry(ctx context.Context, m Message, a DeliverAttempt, err error) error {
+// retry passes a retryable error to the queue or, on the final attempt,
+// ends the message: unknown when an attempt may have reached the provider
+// (the customer may have it), failed when none did.
+func (s *Service) retry(ctx context.Context, m Message, a DeliverAttempt, maybeSent bool, err error) error {
 	if err == nil {
 		return nil
 	}
 	if !a.Final {
 		return err
+	}
+	if maybeSent {
+		return s.setStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Status: StatusUnknown, At: s.now(),
+			ErrorReason: fmt.Sprintf("%s: no answer from the provider after %d attempts (%v)", ReasonMaybeSent, a.Attempt, err)})
 	}
 	return s.fail(ctx, m, "", fmt.Sprintf("gave up after %d attempts: %v", a.Attempt, err))
 }

@@ -28,6 +28,7 @@ type Channel struct {
 	api      api
 	callback *url.URL // nil: no status callbacks
 	timeout  time.Duration
+	checkAge time.Duration
 	opts     options
 }
 
@@ -66,6 +67,12 @@ func New(cfg Config, opts ...Option) (*Channel, error) {
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
+	}
+	switch c.checkAge = cfg.StatusCheckAfter; {
+	case c.checkAge == 0:
+		c.checkAge = DefaultStatusCheckAfter
+	case c.checkAge < 0:
+		c.checkAge = 0
 	}
 	if cfg.StatusCallbackURL != "" {
 		u, err := parseHTTPURL("status_callback_url", cfg.StatusCallbackURL)
@@ -222,6 +229,14 @@ func (c *Channel) callbackURL(out conversations.Outbound) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// Timeout is the bound on one REST call (Config.Timeout): a delivery
+// attempt makes at most two (a lookup and a send), which is what a queue's
+// job timeout follows from (outbox.ForChannelTimeout).
+func (c *Channel) Timeout() time.Duration { return c.timeout }
+
+// StatusCheckAfter implements conversations.StatusFetcher: Config.StatusCheckAfter.
+func (c *Channel) StatusCheckAfter() time.Duration { return c.checkAge }
 
 // FetchStatus asks Twilio for a message's current status. The update names
 // the message by ProviderID only (Twilio does not know our ids). An unknown
