@@ -182,7 +182,9 @@ func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*store.DB, error)
 // newOutbox is the durable delivery queue on the same database; its tables
 // are made at start.
 func newOutbox(lc fx.Lifecycle, cfg Config, db *store.DB, log *slog.Logger) (*outbox.Outbox, error) {
-	opts := []outbox.Option{outbox.WithLogger(log)}
+	// The job timeout and the rescue of a crashed delivery follow from the
+	// channels' deadline (both Twilio's and SendGrid's default to 15 s).
+	opts := []outbox.Option{outbox.WithLogger(log), outbox.ForChannelTimeout(max(twilio.DefaultTimeout, sendgrid.DefaultTimeout))}
 	if cfg.PollInterval > 0 {
 		opts = append(opts, outbox.WithPollInterval(cfg.PollInterval))
 	}
