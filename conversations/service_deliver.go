@@ -82,8 +82,9 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	if err != nil {
 		return err
 	}
-	if m.Status == StatusSending {
-		// An earlier attempt may have reached the provider: never resend blindly.
+	maybeSent := m.Status == StatusSending // an earlier attempt may have reached the provider
+	if maybeSent {
+		// Never resend blindly.
 		done, err := s.reconcile(ctx, ch, m, out)
 		var later *CheckLater
 		switch {
@@ -94,14 +95,13 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 		case done:
 			return nil
 		}
-	} else if err := s.setStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Status: StatusSending, At: s.now()}); err != nil {
+	} else if m, err = s.applyStatusFrom(ctx, m, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Status: StatusSending, At: s.now()}); err != nil {
 		return err
 	}
 	rcpt, err := ch.Send(ctx, out)
 	if err == nil {
 		return s.accepted(ctx, m, rcpt)
 	}
-	maybeSent := m.Status == StatusSending // an earlier attempt may have reached the provider
 	var pe *ProviderError
 	switch {
 	case errors.As(err, &pe) && pe.Class == OptedOut:
@@ -198,7 +198,7 @@ func (s *Service) accepted(ctx context.Context, m Message, r Receipt) error {
 	if !st.Valid() || st.Rank() < StatusSending.Rank() || st == StatusUnknown {
 		st = StatusSending // the provider has it queued: keep "sending" and record its id
 	}
-	m, err := s.applyStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel, ProviderID: r.ProviderID, Status: st, At: r.At})
+	m, err := s.applyStatusFrom(ctx, m, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel, ProviderID: r.ProviderID, Status: st, At: r.At})
 	if err != nil {
 		return err
 	}
@@ -230,6 +230,18 @@ func (s *Service) fail(ctx context.Context, m Message, code, reason string) erro
 // applyStatus applies u and tells the sender when it changed anything.
 func (s *Service) applyStatus(ctx context.Context, u StatusUpdate) (Message, error) {
 	m, changed, err := s.store.ApplyStatus(ctx, u)
+	if err != nil {
+		return Message{}, err
+	}
+	if changed {
+		s.notifyStatus(ctx, m)
+	}
+	return m, nil
+}
+
+// applyStatusFrom is applyStatus on m as Deliver has just read it.
+func (s *Service) applyStatusFrom(ctx context.Context, m Message, u StatusUpdate) (Message, error) {
+	m, changed, err := s.store.ApplyStatusFrom(ctx, m, u)
 	if err != nil {
 		return Message{}, err
 	}

@@ -39,7 +39,7 @@ func (s *Service) checkStatus(ctx context.Context, m Message) error {
 	switch {
 	case err == nil:
 		u.Tenant, u.Message, u.Channel = m.Tenant, m.ID, m.Channel
-		if m, err = s.applyStatus(ctx, u); err != nil {
+		if m, err = s.applyStatusFrom(ctx, m, u); err != nil {
 			return err
 		}
 		if m.Status.Final() {

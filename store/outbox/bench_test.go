@@ -54,7 +54,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			must(b, ob.Start(ctx, svc))
-			for len(fake.Creates()) < b.N {
+			for fake.Requests() < b.N { // Creates() copies every create: too slow to poll
 				time.Sleep(2 * time.Millisecond)
 			}
 			elapsed := time.Since(start)
