@@ -29,6 +29,9 @@ type Config struct {
 	// Channels deliver outbound messages, one per channel name (Name()).
 	// Deliver needs the one a message's channel names.
 	Channels []Channel
+	// Pacer spaces out each business number's sends. Nil sends as fast as
+	// the queue runs.
+	Pacer Pacer
 	// StatusCheckFor bounds how long after its creation a message whose
 	// delivery reports stopped is still asked about (through its channel's
 	// StatusFetcher); then it keeps the status the provider last reported.
@@ -52,6 +55,7 @@ type Service struct {
 	outbox   Outbox
 	channels map[string]Channel
 	checkFor time.Duration
+	pacer    Pacer
 	clock    func() time.Time
 	log      *slog.Logger
 }
@@ -66,7 +70,7 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, suggest: cfg.Suggester, timeline: cfg.Timeline, outbox: cfg.Outbox,
-		channels: map[string]Channel{}, checkFor: cfg.StatusCheckFor, clock: cfg.Clock, log: cfg.Logger,
+		channels: map[string]Channel{}, checkFor: cfg.StatusCheckFor, pacer: cfg.Pacer, clock: cfg.Clock, log: cfg.Logger,
 	}
 	switch {
 	case s.checkFor < 0:

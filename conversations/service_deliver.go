@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // DeliverAttempt names one delivery attempt of a queued message.
@@ -28,7 +29,7 @@ type DeliverAttempt struct {
 //
 // A nil error means the delivery is finished: the message has a final
 // status, or was accepted by a provider that cannot be asked for one. A
-// *CheckLater means the provider has it and Deliver should run again then,
+// *Later means the provider has it and Deliver should run again then,
 // to ask for the status the provider's reports have not brought
 // (StatusFetcher). A *RetryError means a later attempt can succeed; on the
 // Final attempt Deliver ends the message instead: failed, or unknown (with
@@ -58,6 +59,10 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	case m.Status != StatusQueued && m.Status != StatusSending:
 		return nil
 	}
+	// Pacing comes first: a delivery that has no slot yet costs a read.
+	if err := s.pace(ctx, m); err != nil {
+		return err
+	}
 	if reason, ok, err := s.mayStillSend(ctx, m); err != nil {
 		return err
 	} else if !ok {
@@ -86,7 +91,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 	if maybeSent {
 		// Never resend blindly.
 		done, err := s.reconcile(ctx, ch, m, out)
-		var later *CheckLater
+		var later *Later
 		switch {
 		case errors.As(err, &later):
 			return err
@@ -120,6 +125,36 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) error {
 		return s.retry(ctx, m, a, true, &RetryError{Err: err})
 	}
 }
+
+// pace waits for m's sender's send slot: here when it is near, else by
+// running the delivery again then (*Later).
+func (s *Service) pace(ctx context.Context, m Message) error {
+	if s.pacer == nil || m.From == "" {
+		return nil
+	}
+	automated := m.Kind == KindWorkflow
+	wait, err := s.pacer.Take(ctx, m.Tenant, m.From, automated)
+	switch {
+	case err != nil:
+		return err
+	case wait <= 0:
+		return nil
+	case automated || wait > maxPaceSleep:
+		// The reserved slot is given up: the queue's worker is not held.
+		return &Later{After: wait}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// maxPaceSleep is the longest a delivery waits for its slot in place.
+const maxPaceSleep = 5 * time.Second
 
 // mayStillSend re-checks, at send time, what may have changed since the
 // message was accepted.
@@ -188,7 +223,7 @@ func (s *Service) reconcile(ctx context.Context, ch Channel, m Message, out Outb
 }
 
 // accepted records the provider's receipt. A nil error with a StatusFetcher
-// channel is a *CheckLater: the queue keeps the delivery until the
+// channel is a *Later: the queue keeps the delivery until the
 // message's status is final.
 func (s *Service) accepted(ctx context.Context, m Message, r Receipt) error {
 	if r.At.IsZero() {

@@ -14,13 +14,14 @@ const DefaultStatusCheckFor = 72 * time.Hour
 // maxStatusCheckWait caps the doubling waits between two lookups.
 const maxStatusCheckWait = time.Hour
 
-// CheckLater is what Deliver returns when the message is with the provider
-// and its status should be asked for after After: the queue runs the same
-// delivery again then, without spending an attempt of its retry budget.
-type CheckLater struct{ After time.Duration }
+// Later is what Deliver returns when the same delivery should run again
+// after After without spending an attempt of the queue's retry budget: the
+// provider has the message and its status is to be asked for then, or the
+// sender's pace (Pacer) has no slot before then.
+type Later struct{ After time.Duration }
 
-func (e *CheckLater) Error() string {
-	return "conversations: deliver: ask the provider for the status in " + e.After.String()
+func (e *Later) Error() string {
+	return "conversations: deliver: again in " + e.After.String()
 }
 
 // checkStatus is Deliver for a message the provider has accepted: it asks
@@ -33,7 +34,7 @@ func (s *Service) checkStatus(ctx context.Context, m Message) error {
 	}
 	now, age := s.now(), f.StatusCheckAfter()
 	if wait := lastChange(m).Add(age).Sub(now); wait > 0 {
-		return &CheckLater{After: wait}
+		return &Later{After: wait}
 	}
 	u, err := f.FetchStatus(ctx, m.ProviderID)
 	switch {
@@ -62,7 +63,7 @@ func (s *Service) checkStatus(ctx context.Context, m Message) error {
 			"message", m.ID, "status", m.Status)
 		return nil
 	}
-	return &CheckLater{After: min(max(now.Sub(lastChange(m)), age), maxStatusCheckWait, s.checkFor-elapsed)}
+	return &Later{After: min(max(now.Sub(lastChange(m)), age), maxStatusCheckWait, s.checkFor-elapsed)}
 }
 
 // checkLater is what Deliver returns once the provider has m: the first
@@ -72,7 +73,7 @@ func (s *Service) checkLater(m Message) error {
 	if !ok || m.Status.Final() || f.StatusCheckAfter() <= 0 {
 		return nil
 	}
-	return &CheckLater{After: f.StatusCheckAfter()}
+	return &Later{After: f.StatusCheckAfter()}
 }
 
 // lastChange is when m's status last moved, as far as the message records.

@@ -222,7 +222,10 @@ func (o *Outbox) Enqueue(ctx context.Context, tx conversations.Store, d conversa
 	if !ok {
 		return errors.New("outbox: enqueue: not inside a store transaction: the message and its job must commit together")
 	}
-	opts := &river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	opts := &river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true}, Priority: 1}
+	if d.Automated {
+		opts.Priority = 2 // River runs person-typed messages (1) first
+	}
 	if !d.NotBefore.IsZero() {
 		opts.ScheduledAt = d.NotBefore
 	}
@@ -292,7 +295,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		Tenant: conversations.TenantID(job.Args.Tenant), Message: conversations.MessageID(job.Args.Message),
 		Attempt: job.Attempt, Final: job.Attempt >= job.MaxAttempts,
 	})
-	var later *conversations.CheckLater
+	var later *conversations.Later
 	if errors.As(err, &later) {
 		// The provider has the message; its status is asked for then.
 		// A snooze spends no attempt of the retry budget.

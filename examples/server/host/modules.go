@@ -243,7 +243,7 @@ func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n c
 	log.Info("channels", slog.Any("names", names))
 	return conversations.NewService(conversations.Config{
 		Store: db, Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
-		Timeline: db, Outbox: ob, Channels: chs, Logger: log,
+		Timeline: db, Outbox: ob, Pacer: ob, Channels: chs, Logger: log,
 	})
 }
 
