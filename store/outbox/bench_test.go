@@ -3,13 +3,10 @@ package outbox_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,14 +24,16 @@ import (
 //
 //   - queued: b.N messages are queued first, then the workers start and the
 //     clock runs until the provider has them all;
+//
 //   - concurrent: the workers run while b.N messages are accepted (SendSMS,
 //     4 senders), the clock from the first accept to the last delivery;
+//
 //   - skiplocked (PostgreSQL): the hand-written baseline in the same run:
 //     b.N rows in a queue table, 20 workers each looping over one
 //     transaction (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1, POST to the same
 //     fake, UPDATE the message, DELETE the job, COMMIT).
 //
-//	go test -run '^$' -bench DeliveryThroughput -benchtime 10000x ./store/outbox/
+//     go test -run '^$' -bench DeliveryThroughput -benchtime 10000x ./store/outbox/
 func BenchmarkDeliveryThroughput(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		for _, mode := range []string{"queued", "concurrent"} {
@@ -127,28 +126,6 @@ INSERT INTO bench_queue (message_id) SELECT id FROM m`, fmt.Sprintf("+1500777%04
 	}
 	fake := twiliotest.NewServer(b)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 40}, Timeout: 10 * time.Second}
-	endpoint := fake.URL() + "/2010-04-01/Accounts/" + fake.AccountSID() + "/Messages.json"
-	post := func(ctx context.Context, to, body string) (string, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint,
-			strings.NewReader(url.Values{"From": {"+15005550001"}, "To": {to}, "Body": {body}}.Encode()))
-		if err != nil {
-			return "", err
-		}
-		req.SetBasicAuth(fake.AccountSID(), fake.AuthToken())
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := client.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		var out struct {
-			SID string `json:"sid"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
-			return "", fmt.Errorf("twilio answered %s: %v", resp.Status, err)
-		}
-		return out.SID, nil
-	}
 	work := func() (bool, error) {
 		tx, err := q.BeginTx(ctx, nil)
 		if err != nil {
@@ -165,7 +142,7 @@ JOIN bench_messages m ON m.id = q.message_id ORDER BY q.id LIMIT 1 FOR UPDATE OF
 		if err != nil {
 			return false, err
 		}
-		sid, err := post(ctx, to, body)
+		sid, err := fake.Post(ctx, client, "+15005550001", to, body)
 		if err != nil {
 			return false, err
 		}
