@@ -107,12 +107,19 @@ func New(cfg Config, opts ...Option) (*Channel, error) {
 func newTransport() http.RoundTripper {
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
-		return &http.Transport{ForceAttemptHTTP2: true, TLSHandshakeTimeout: 10 * time.Second}
+		return &http.Transport{ForceAttemptHTTP2: true, TLSHandshakeTimeout: 10 * time.Second, MaxIdleConnsPerHost: maxIdlePerHost}
 	}
 	t = t.Clone()
 	t.Proxy = nil
+	// Every delivery worker keeps its connection: Go's default of two idle
+	// connections per host would close the others after each call and
+	// open new ones (over HTTP/1.1; HTTP/2 shares one anyway).
+	t.MaxIdleConnsPerHost = maxIdlePerHost
 	return t
 }
+
+// maxIdlePerHost covers the outbox's workers (20 by default) with room to spare.
+const maxIdlePerHost = 64
 
 // Name returns conversations.ChannelSMS.
 func (c *Channel) Name() string { return conversations.ChannelSMS }
