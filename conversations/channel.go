@@ -43,11 +43,21 @@ type Channel interface {
 }
 
 // StatusFetcher is an optional Channel ability: asking the provider for a
-// message's current status, used to reconcile messages whose status reports
-// never arrived or whose send outcome is unknown. It returns ErrNotFound when
-// the provider has no such message.
+// message's current status. Deliver uses it to make up for status reports
+// that never arrived (a callback lost while the host was down, a receipt of
+// queued that nothing followed): a message the provider accepted whose
+// status is not final StatusCheckAfter after its last change is asked
+// about, again after waits that double, until its status is final or the
+// Service's StatusCheckFor has passed.
+//
+// FetchStatus returns ErrNotFound when the provider has no such message and
+// ErrInvalid for an id that cannot be the provider's. Any other error is a
+// failed lookup, asked again later. StatusCheckAfter is how long after a
+// message's last change a report may still be on its way (minutes for SMS);
+// zero or less says the channel's reports are all there is: nothing is asked.
 type StatusFetcher interface {
 	FetchStatus(ctx context.Context, providerID string) (StatusUpdate, error)
+	StatusCheckAfter() time.Duration
 }
 
 // InboundMessage is a message a channel received from outside (a customer's

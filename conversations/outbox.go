@@ -23,6 +23,23 @@ type Delivery struct {
 	Message   MessageID
 	Channel   string
 	NotBefore time.Time // zero: as soon as possible
+	// Automated says no person typed the message (a workflow's): a queue
+	// runs person-typed deliveries first.
+	Automated bool
+}
+
+// Pacer spaces out the sends of one sender (a business number): a long
+// code takes about one SMS a second, and a burst of automated messages
+// must not starve the replies technicians type. Deliver asks it right
+// before the provider call. Take returns how long the send must wait for
+// its slot: zero to send now. A person-typed message reserves the next
+// slot (waiting at most for the ones reserved before it); an automated one
+// only takes a slot that is open now, so that any person-typed message
+// goes first, and its positive wait says when to ask again (no slot is
+// held for it). A sender with no pace set is not paced. store/outbox's
+// Outbox is one; its rates live in the database.
+type Pacer interface {
+	Take(ctx context.Context, tenant TenantID, sender string, automated bool) (wait time.Duration, err error)
 }
 
 // Outbox durably queues outbound messages. The Service stores a message as

@@ -32,6 +32,14 @@ type Config struct {
 	// Channels deliver outbound messages, one per channel name (Name()).
 	// Deliver needs the one a message's channel names.
 	Channels []Channel
+	// Pacer spaces out each business number's sends. Nil sends as fast as
+	// the queue runs.
+	Pacer Pacer
+	// StatusCheckFor bounds how long after its creation a message whose
+	// delivery reports stopped is still asked about (through its channel's
+	// StatusFetcher); then it keeps the status the provider last reported.
+	// Zero means DefaultStatusCheckFor.
+	StatusCheckFor time.Duration
 	// Clock returns the current time. Nil means time.Now.
 	Clock func() time.Time
 	// Logger receives the Service's logs. Nil discards them.
@@ -57,6 +65,8 @@ type Service struct {
 	timeline  Timeline
 	outbox    Outbox
 	channels  map[string]Channel
+	checkFor  time.Duration
+	pacer     Pacer
 	clock     func() time.Time
 	log       *slog.Logger
 	httpMedia bool
@@ -73,7 +83,13 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, suggest: cfg.Suggester, timeline: cfg.Timeline, outbox: cfg.Outbox,
-		channels: map[string]Channel{}, clock: cfg.Clock, log: cfg.Logger, httpMedia: cfg.AllowHTTPMedia,
+		channels: map[string]Channel{}, checkFor: cfg.StatusCheckFor, pacer: cfg.Pacer, clock: cfg.Clock, log: cfg.Logger, httpMedia: cfg.AllowHTTPMedia,
+	}
+	switch {
+	case s.checkFor < 0:
+		return nil, Invalid("config.status_check_for", "negative")
+	case s.checkFor == 0:
+		s.checkFor = DefaultStatusCheckFor
 	}
 	if _, tx := cfg.Timeline.(TxTimeline); cfg.Timeline != nil && !tx && cfg.Outbox == nil {
 		return nil, Invalid("config.timeline", "a Timeline outside the store's database is fed through the Outbox: set one")

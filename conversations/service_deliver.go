@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
 )
@@ -28,10 +29,14 @@ type DeliverAttempt struct {
 // provider is first looked for there (Finder) and only resent when the
 // provider does not have it.
 //
-// A nil error means the attempt is finished: the message was accepted by the
-// provider, or failed for good (its status says why). A *RetryError means a
-// later attempt can succeed; on the Final attempt Deliver marks the message
-// failed instead. Any other error is the queue's to retry.
+// A nil error means the delivery is finished: the message has a final
+// status, or was accepted by a provider that cannot be asked for one. A
+// *Later means the provider has it and Deliver should run again then,
+// to ask for the status the provider's reports have not brought
+// (StatusFetcher). A *RetryError means a later attempt can succeed; on the
+// Final attempt Deliver ends the message instead: failed, or unknown (with
+// ReasonMaybeSent) when an attempt may have reached the provider. Any other
+// error is the queue's to retry.
 func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.Deliver", trace.SpanKindInternal, a.attributes)
 	var channel string // set once the message is known to be one to deliver
@@ -51,8 +56,18 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 		return Invalid("delivery.kind", "unknown kind "+string(a.Kind))
 	}
 	channel = m.Channel
-	if m.Direction != DirectionOutbound || (m.Status != StatusQueued && m.Status != StatusSending) {
+	switch {
+	case m.Direction != DirectionOutbound:
 		return nil
+	case m.ProviderID != "" && !m.Status.Final():
+		// The provider has it: what is left is its final status.
+		return s.checkStatus(ctx, m)
+	case m.Status != StatusQueued && m.Status != StatusSending:
+		return nil
+	}
+	// Pacing comes first: a delivery that has no slot yet costs a read.
+	if err := s.pace(ctx, m); err != nil {
+		return err
 	}
 	if reason, ok, err := s.mayStillSend(ctx, m); err != nil {
 		return err
@@ -72,19 +87,26 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 	}
 	ch, ok := s.channels[m.Channel]
 	if !ok {
-		return s.retry(ctx, m, a, &RetryError{Err: fmt.Errorf("conversations: deliver: no %q channel configured", m.Channel)})
+		return s.retry(ctx, m, a, m.Status == StatusSending, &RetryError{Err: fmt.Errorf("conversations: deliver: no %q channel configured", m.Channel)})
 	}
 	out, err := s.outbound(ctx, m)
 	if err != nil {
 		return err
 	}
-	if m.Status == StatusSending {
-		// An earlier attempt may have reached the provider: never resend blindly.
+	maybeSent := m.Status == StatusSending // an earlier attempt may have reached the provider
+	if maybeSent {
+		// Never resend blindly.
 		done, err := s.reconcile(ctx, ch, m, out)
-		if err != nil || done {
-			return s.retry(ctx, m, a, err)
+		var later *Later
+		switch {
+		case errors.As(err, &later):
+			return err
+		case err != nil:
+			return s.retry(ctx, m, a, true, err)
+		case done:
+			return nil
 		}
-	} else if err := s.setStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Status: StatusSending, At: s.now()}); err != nil {
+	} else if m, err = s.applyStatusFrom(ctx, m, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Status: StatusSending, At: s.now()}); err != nil {
 		return err
 	}
 	rcpt, err := s.tel.send(ctx, ch, out)
@@ -102,13 +124,44 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 	case errors.As(err, &pe) && pe.Class == Permanent:
 		return s.fail(ctx, m, pe.Code, pe.Reason)
 	case errors.As(err, &pe):
-		return s.retry(ctx, m, a, &RetryError{After: pe.RetryAfter, Err: err})
+		return s.retry(ctx, m, a, maybeSent || pe.Class == MaybeSent, &RetryError{After: pe.RetryAfter, Err: err})
 	case errors.Is(err, ErrInvalid):
 		return s.fail(ctx, m, "", "the channel refused the message: "+err.Error())
 	default:
-		return s.retry(ctx, m, a, &RetryError{Err: err})
+		// An error the channel did not classify: it may have sent.
+		return s.retry(ctx, m, a, true, &RetryError{Err: err})
 	}
 }
+
+// pace waits for m's sender's send slot: here when it is near, else by
+// running the delivery again then (*Later).
+func (s *Service) pace(ctx context.Context, m Message) error {
+	if s.pacer == nil || m.From == "" {
+		return nil
+	}
+	automated := m.Kind == KindWorkflow
+	wait, err := s.pacer.Take(ctx, m.Tenant, m.From, automated)
+	switch {
+	case err != nil:
+		return err
+	case wait <= 0:
+		return nil
+	case automated || wait > maxPaceSleep:
+		// The reserved slot is given up: the queue's worker is not held.
+		return &Later{After: wait}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// maxPaceSleep is the longest a delivery waits for its slot in place.
+const maxPaceSleep = 5 * time.Second
 
 // mayStillSend re-checks, at send time, what may have changed since the
 // message was accepted.
@@ -131,11 +184,22 @@ func (s *Service) mayStillSend(ctx context.Context, m Message) (reason string, o
 	} else if err != nil {
 		return "", false, err
 	}
+	scope := s.policy.Scope(st.Viewer())
+	kind := ThreadInternal
+	if m.Channel == ChannelSMS || m.Channel == ChannelEmail {
+		kind = ThreadCustomer // SMS and email live in customer threads only
+	}
+	if scope.Allows(Thread{Tenant: m.Tenant, ID: m.Thread, Kind: kind}) {
+		// Participants and jobs only widen what a scope allows (a
+		// dispatcher's scope allows every customer thread): the thread's
+		// read is saved.
+		return "", true, nil
+	}
 	t, err := s.store.GetThread(ctx, m.Tenant, m.Thread)
 	if err != nil {
 		return "", false, err
 	}
-	if !s.policy.Scope(st.Viewer()).Allows(t) {
+	if !scope.Allows(t) {
 		return "the sender may no longer see this conversation", false, nil
 	}
 	return "", true, nil
@@ -176,26 +240,37 @@ func (s *Service) reconcile(ctx context.Context, ch Channel, m Message, out Outb
 	return true, s.accepted(ctx, m, rcpt)
 }
 
-// accepted records the provider's receipt.
+// accepted records the provider's receipt. A nil error with a StatusFetcher
+// channel is a *Later: the queue keeps the delivery until the
+// message's status is final.
 func (s *Service) accepted(ctx context.Context, m Message, r Receipt) error {
 	if r.At.IsZero() {
 		r.At = s.now()
 	}
 	st := r.Status
-	if !st.Valid() || st.Rank() < StatusSending.Rank() {
+	if !st.Valid() || st.Rank() < StatusSending.Rank() || st == StatusUnknown {
 		st = StatusSending // the provider has it queued: keep "sending" and record its id
 	}
-	return s.setStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel, ProviderID: r.ProviderID, Status: st, At: r.At})
+	m, err := s.applyStatusFrom(ctx, m, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel, ProviderID: r.ProviderID, Status: st, At: r.At})
+	if err != nil {
+		return err
+	}
+	return s.checkLater(m)
 }
 
-// retry passes a retryable error to the queue, or, on the final attempt,
-// fails the message with the reason.
-func (s *Service) retry(ctx context.Context, m Message, a DeliverAttempt, err error) error {
+// retry passes a retryable error to the queue or, on the final attempt,
+// ends the message: unknown when an attempt may have reached the provider
+// (the customer may have it), failed when none did.
+func (s *Service) retry(ctx context.Context, m Message, a DeliverAttempt, maybeSent bool, err error) error {
 	if err == nil {
 		return nil
 	}
 	if !a.Final {
 		return err
+	}
+	if maybeSent {
+		return s.setStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Status: StatusUnknown, At: s.now(),
+			ErrorReason: fmt.Sprintf("%s: no answer from the provider after %d attempts (%v)", ReasonMaybeSent, a.Attempt, err)})
 	}
 	return s.fail(ctx, m, "", fmt.Sprintf("gave up after %d attempts: %v", a.Attempt, err))
 }
@@ -213,6 +288,18 @@ func (s *Service) applyStatus(ctx context.Context, u StatusUpdate) (Message, err
 	}
 	if changed {
 		s.tel.statusChanged(ctx, m)
+		s.notifyStatus(ctx, m)
+	}
+	return m, nil
+}
+
+// applyStatusFrom is applyStatus on m as Deliver has just read it.
+func (s *Service) applyStatusFrom(ctx context.Context, m Message, u StatusUpdate) (Message, error) {
+	m, changed, err := s.store.ApplyStatusFrom(ctx, m, u)
+	if err != nil {
+		return Message{}, err
+	}
+	if changed {
 		s.notifyStatus(ctx, m)
 	}
 	return m, nil

@@ -101,7 +101,7 @@ func (s *Service) SendSMS(ctx context.Context, v Viewer, in SendSMS) (_ Message,
 				return err
 			}
 		}
-		return s.outbox.Enqueue(ctx, tx, Delivery{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel})
+		return s.outbox.Enqueue(ctx, tx, Delivery{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel, Automated: m.Kind == KindWorkflow})
 	})
 	if err != nil {
 		return Message{}, err

@@ -86,7 +86,7 @@ func (s *Service) SendWorkflow(ctx context.Context, in WorkflowMessage) (_ Messa
 		if err != nil {
 			return err
 		}
-		d := Delivery{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel}
+		d := Delivery{Tenant: m.Tenant, Message: m.ID, Channel: m.Channel, Automated: true}
 		if open := st.Quiet.Next(now); open.After(now) {
 			d.NotBefore = open
 		}

@@ -5,7 +5,10 @@ import "time"
 // Status is a message's delivery state.
 //
 // Outbound messages move forward only: queued < sending < sent < delivered,
-// and undelivered and failed end it. Inbound messages are received. A late or
+// and undelivered and failed end it. Unknown ends a message that may have
+// reached the provider but could never be confirmed: the customer may have
+// it, so it is not failed, and any later report from the provider still
+// moves it on. Inbound messages are received. A late or
 // repeated status report never moves a message backwards, and every status
 // keeps the time it was first reported (see Merge).
 type Status string
@@ -13,6 +16,7 @@ type Status string
 const (
 	StatusQueued      Status = "queued"
 	StatusSending     Status = "sending"
+	StatusUnknown     Status = "unknown"
 	StatusSent        Status = "sent"
 	StatusDelivered   Status = "delivered"
 	StatusUndelivered Status = "undelivered"
@@ -30,16 +34,18 @@ func (s Status) Rank() int {
 		return 1
 	case StatusSending:
 		return 2
-	case StatusSent:
+	case StatusUnknown:
 		return 3
-	case StatusDelivered:
+	case StatusSent:
 		return 4
-	case StatusUndelivered:
+	case StatusDelivered:
 		return 5
-	case StatusFailed:
+	case StatusUndelivered:
 		return 6
-	case StatusReceived:
+	case StatusFailed:
 		return 7
+	case StatusReceived:
+		return 8
 	}
 	return 0
 }
@@ -49,8 +55,11 @@ func (s Status) Valid() bool { return s.Rank() > 0 }
 
 // Final reports whether no further delivery report can be expected.
 func (s Status) Final() bool {
-	return s == StatusDelivered || s == StatusUndelivered || s == StatusFailed || s == StatusReceived
+	return s == StatusDelivered || s == StatusUndelivered || s == StatusFailed || s == StatusReceived || s == StatusUnknown
 }
+
+// ReasonMaybeSent is the ErrorReason of a message that ends StatusUnknown.
+const ReasonMaybeSent = "unknown: may have been sent"
 
 // StatusUpdate is a delivery report for one outbound message. It names the
 // message by our id, the provider's id, or both.
@@ -82,14 +91,21 @@ func Merge(m Message, u StatusUpdate) (Message, bool) {
 		m.DeliveredAt = earliest(m.DeliveredAt, at)
 	case StatusUndelivered, StatusFailed:
 		m.FailedAt = earliest(m.FailedAt, at)
+	case StatusUnknown:
+		// Not a failure: no FailedAt; the reason says what is known.
 	}
 	if u.ProviderID != "" && m.ProviderID == "" {
 		m.ProviderID = u.ProviderID
 	}
 	if u.Status.Rank() > m.Status.Rank() {
 		m.Status = u.Status
-		if u.Status == StatusUndelivered || u.Status == StatusFailed {
+		switch u.Status {
+		case StatusUndelivered, StatusFailed, StatusUnknown:
 			m.ErrorCode, m.ErrorReason = u.ErrorCode, u.ErrorReason
+		default:
+			// Only unknown ranks below a success and carries a reason:
+			// the provider's word replaces "may have been sent".
+			m.ErrorCode, m.ErrorReason = "", ""
 		}
 	}
 	changed := m.Status != before.Status || !m.SentAt.Equal(before.SentAt) ||

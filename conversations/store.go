@@ -162,6 +162,10 @@ type MessageStore interface {
 	// anything changed. A report u.Check refuses for the message changes
 	// nothing and is that error (a *StatusRefusedError, ErrConflict).
 	ApplyStatus(ctx context.Context, u StatusUpdate) (Message, bool, error)
+	// ApplyStatusFrom is ApplyStatus for a caller that has just read the
+	// message (have): the same result, with fewer round trips while the
+	// message has not changed since.
+	ApplyStatusFrom(ctx context.Context, have Message, u StatusUpdate) (Message, bool, error)
 }
 
 // ReadStore keeps per-viewer read horizons and answers unread counts.

@@ -30,6 +30,7 @@ type Fake struct {
 	calls    []Call
 	seq      int
 	statuses map[string]conversations.StatusUpdate
+	checkAge time.Duration
 }
 
 // Result is the scripted outcome of one provider call.
@@ -155,6 +156,21 @@ func (f *Fake) SetStatus(u conversations.StatusUpdate) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.statuses[u.ProviderID] = u
+}
+
+// SetStatusCheckAfter sets what StatusCheckAfter answers: zero (the
+// default) asks Deliver never to check a message's status.
+func (f *Fake) SetStatusCheckAfter(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.checkAge = d
+}
+
+// StatusCheckAfter implements conversations.StatusFetcher; see SetStatusCheckAfter.
+func (f *Fake) StatusCheckAfter() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.checkAge
 }
 
 // FetchStatus returns what SetStatus set for providerID, or else the

@@ -28,6 +28,7 @@ type Channel struct {
 	api      api
 	callback *url.URL // nil: no status callbacks
 	timeout  time.Duration
+	checkAge time.Duration
 	opts     options
 }
 
@@ -67,6 +68,12 @@ func New(cfg Config, opts ...Option) (*Channel, error) {
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
+	switch c.checkAge = cfg.StatusCheckAfter; {
+	case c.checkAge == 0:
+		c.checkAge = DefaultStatusCheckAfter
+	case c.checkAge < 0:
+		c.checkAge = 0
+	}
 	if cfg.StatusCallbackURL != "" {
 		u, err := parseHTTPURL("status_callback_url", cfg.StatusCallbackURL)
 		if err != nil {
@@ -100,12 +107,19 @@ func New(cfg Config, opts ...Option) (*Channel, error) {
 func newTransport() http.RoundTripper {
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
-		return &http.Transport{ForceAttemptHTTP2: true, TLSHandshakeTimeout: 10 * time.Second}
+		return &http.Transport{ForceAttemptHTTP2: true, TLSHandshakeTimeout: 10 * time.Second, MaxIdleConnsPerHost: maxIdlePerHost}
 	}
 	t = t.Clone()
 	t.Proxy = nil
+	// Every delivery worker keeps its connection: Go's default of two idle
+	// connections per host would close the others after each call and
+	// open new ones (over HTTP/1.1; HTTP/2 shares one anyway).
+	t.MaxIdleConnsPerHost = maxIdlePerHost
 	return t
 }
+
+// maxIdlePerHost covers the outbox's workers (20 by default) with room to spare.
+const maxIdlePerHost = 64
 
 // Name returns conversations.ChannelSMS.
 func (c *Channel) Name() string { return conversations.ChannelSMS }
@@ -225,6 +239,14 @@ func (c *Channel) callbackURL(ctx context.Context, out conversations.Outbound) s
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// Timeout is the bound on one REST call (Config.Timeout): a delivery
+// attempt makes at most two (a lookup and a send), which is what a queue's
+// job timeout follows from (outbox.ForChannelTimeout).
+func (c *Channel) Timeout() time.Duration { return c.timeout }
+
+// StatusCheckAfter implements conversations.StatusFetcher: Config.StatusCheckAfter.
+func (c *Channel) StatusCheckAfter() time.Duration { return c.checkAge }
 
 // FetchStatus asks Twilio for a message's current status. The update names
 // the message by ProviderID only (Twilio does not know our ids). An unknown

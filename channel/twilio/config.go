@@ -34,10 +34,21 @@ type Config struct {
 	// Timeout bounds each REST call (default 15s); the caller's context
 	// may end it sooner.
 	Timeout time.Duration
+	// StatusCheckAfter is how long after a message's last status change
+	// without a callback it is fetched from Twilio (a callback lost while
+	// the host was down, a message queued at Twilio that nothing followed).
+	// Zero means DefaultStatusCheckAfter; negative never fetches.
+	StatusCheckAfter time.Duration
 }
 
-// DefaultTimeout bounds a REST call when Config.Timeout is zero.
-const DefaultTimeout = 15 * time.Second
+const (
+	// DefaultTimeout bounds a REST call when Config.Timeout is zero.
+	DefaultTimeout = 15 * time.Second
+	// DefaultStatusCheckAfter is Config.StatusCheckAfter's default: Twilio
+	// calls back within seconds of a change, and retries a failed
+	// callback for a few minutes no longer.
+	DefaultStatusCheckAfter = 5 * time.Minute
+)
 
 // DefaultMaxBodyBytes is the largest webhook body the handlers read.
 // Twilio's forms are a few KiB even with ten media URLs.

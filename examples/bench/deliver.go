@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -162,28 +159,6 @@ VALUES ($1, $2, $3, $4, 'customer_sms', 'outbound', 'sms', 'staff', $5, 'mobile'
 	}
 	defer pool.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 2 * workers, MaxIdleConnsPerHost: 2 * workers}, Timeout: 10 * time.Second}
-	endpoint := fake.URL() + "/2010-04-01/Accounts/" + fake.AccountSID() + "/Messages.json"
-	send := func(ctx context.Context, from, to, body string) (string, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint,
-			strings.NewReader(url.Values{"From": {from}, "To": {to}, "Body": {body}}.Encode()))
-		if err != nil {
-			return "", err
-		}
-		req.SetBasicAuth(fake.AccountSID(), fake.AuthToken())
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := client.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		var out struct {
-			SID string `json:"sid"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
-			return "", fmt.Errorf("twilio answered %s: %v", resp.Status, err)
-		}
-		return out.SID, nil
-	}
 	work := func(ctx context.Context) (bool, error) {
 		tx, err := pool.Begin(ctx)
 		if err != nil {
@@ -206,7 +181,7 @@ FOR UPDATE OF q SKIP LOCKED`).Scan(&id, &tenant, &thread, &seq, &from, &to, &bd)
 		if err != nil {
 			return false, err
 		}
-		sid, err := send(ctx, from, to, bd)
+		sid, err := fake.Post(ctx, client, from, to, bd)
 		if err != nil {
 			return false, err
 		}

@@ -93,12 +93,29 @@ func WithBackoff(base, max time.Duration) Option {
 }
 
 // WithJobTimeout bounds one delivery attempt (default 1m), and
-// WithRescueAfter says when a job whose worker vanished (a crash) is retried
-// (default 5m, at least the job timeout).
+// WithRescueAfter says when a job whose worker vanished (a crash) is
+// retried (default 5m, at least the job timeout). ForChannelTimeout sets
+// both from the channel's own deadline.
 func WithJobTimeout(d time.Duration) Option { return func(c *config) { c.jobTimeout = d } }
 
-// WithRescueAfter: see WithJobTimeout.
+// WithRescueAfter: see WithJobTimeout. River's rescuer looks for such jobs
+// every 30 seconds, on the instance that leads (a new leader takes over 15
+// seconds after the last one died), so a crashed delivery is retried within
+// rescue-after + 30s (+ 15s when the leader crashed).
 func WithRescueAfter(d time.Duration) Option { return func(c *config) { c.rescueAfter = d } }
+
+// ForChannelTimeout derives the job timeout and the rescue delay from the
+// longest a channel's provider call may take (twilio.Channel.Timeout): an
+// attempt makes at most two calls (a lookup before a resend, then the send),
+// so the job timeout is twice d, and a job still running a fifteenth of d
+// after that lost its worker. For Twilio's 15 s: a 30 s job timeout and a
+// 31 s rescue delay.
+func ForChannelTimeout(d time.Duration) Option {
+	return func(c *config) {
+		c.jobTimeout = 2 * d
+		c.rescueAfter = c.jobTimeout + d/15
+	}
+}
 
 // WithPollInterval sets how often workers look for due jobs when no
 // notification arrives (SQLite always polls). The default is 1s on
@@ -217,7 +234,10 @@ func (o *Outbox) Enqueue(ctx context.Context, tx conversations.Store, d conversa
 	if !ok {
 		return errors.New("outbox: enqueue: not inside a store transaction: the message and its job must commit together")
 	}
-	opts := &river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	opts := &river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true}, Priority: 1}
+	if d.Automated {
+		opts.Priority = 2 // River runs person-typed messages (1) first
+	}
 	if !d.NotBefore.IsZero() {
 		opts.ScheduledAt = d.NotBefore
 	}
@@ -287,6 +307,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		Tenant: conversations.TenantID(job.Args.Tenant), Message: conversations.MessageID(job.Args.Message),
 		Attempt: job.Attempt, Final: job.Attempt >= job.MaxAttempts,
 	})
+	var later *conversations.Later
+	if errors.As(err, &later) {
+		// The provider has the message; its status is asked for then.
+		// A snooze spends no attempt of the retry budget.
+		return river.JobSnooze(max(later.After, 0))
+	}
 	var re *conversations.RetryError
 	if errors.As(err, &re) && re.After > 0 {
 		w.o.hints.Store(job.ID, re.After)

@@ -79,7 +79,7 @@ func worker(dsn string) int {
 	if err != nil {
 		return fail(err)
 	}
-	ob, err := outbox.New(ctx, db, fast()...)
+	ob, err := outbox.New(ctx, db, append(fast(), outbox.ForChannelTimeout(tw.Timeout()))...)
 	if err != nil {
 		return fail(err)
 	}
@@ -269,4 +269,46 @@ func TestTwoWorkerProcessesDeliverOnce(t *testing.T) {
 	for body, n := range per {
 		assert.Equal(t, 1, n, "exactly-once rule broken for %q with two workers", body)
 	}
+}
+
+// Bounds on River's rescue, which the outbox cannot set: its rescuer looks
+// every 30 s on the leading instance (at once when it takes the lead), and
+// a new leader takes over when the dead one's lease ends, at most 15 s on.
+const (
+	riverRescuerInterval = 30 * time.Second
+	riverLeaderTTL       = 15 * time.Second
+)
+
+// TestCrashedDeliveryIsRetriedWithinTheRescueBound kills a worker process
+// (SIGKILL) while it is inside the provider call and starts another: the
+// message is retried within the rescue bound that ForChannelTimeout derives
+// from the channel's deadline, and sent once.
+func TestCrashedDeliveryIsRetriedWithinTheRescueBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a dead worker's leadership")
+	}
+	// What the worker processes run with: Twilio's 2 s deadline.
+	jobTimeout, rescueAfter := 2*2*time.Second, 2*2*time.Second+2*time.Second/15
+	bound := rescueAfter + riverLeaderTTL + 5*time.Second // process start, leader election's jitter, the first retry's backoff
+	eachKind(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		dsn, db := migrated(t, kind)
+		fake := twiliotest.NewServer(t)
+		b := newBusiness(t, db)
+		svc := queuer(t, db)
+		m, err := svc.SendSMS(ctx, b.disp, conversations.SendSMS{Thread: b.thread, Body: "crashed mid-send"})
+		require.NoError(t, err)
+		w := startWorker(t, dsn, fake.URL(), "before")
+		w.await(t, "REACHED", 30*time.Second)
+		w.kill(t)
+		killed := time.Now()
+
+		w = startWorker(t, dsn, fake.URL(), "")
+		waitDelivered(t, db, b.tenant, []conversations.MessageID{m.ID}, bound+riverRescuerInterval)
+		took := time.Since(killed)
+		w.stop(t)
+		t.Logf("%s: retried %s after the SIGKILL (job timeout %s, rescue after %s)", kind, took.Round(100*time.Millisecond), jobTimeout, rescueAfter)
+		assert.LessOrEqual(t, took, bound, "a crashed delivery is retried within rescue-after + River's leader hand-over")
+		assert.Len(t, fake.Creates(), 1, "exactly-once rule broken across the crash")
+	})
 }

@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 		{"VisibleHistory", testVisibleHistory},
 		{"StatusPrecedence", testStatusPrecedence},
 		{"ApplyStatus", testApplyStatus},
+		{"ApplyStatusFrom", testApplyStatusFrom},
 		{"BadgeAndUnread", testBadgeAndUnread},
 		{"InboxPaging", testInboxPaging},
 		{"InboxOrder", testInboxOrder},

@@ -213,7 +213,10 @@ func openStore(lc fx.Lifecycle, cfg Config, log *slog.Logger, tp trace.TracerPro
 // newOutbox is the durable delivery queue on the same database; its tables
 // are made at start.
 func newOutbox(lc fx.Lifecycle, cfg Config, db *store.DB, log *slog.Logger, tp trace.TracerProvider, mp metric.MeterProvider) (*outbox.Outbox, error) {
-	opts := []outbox.Option{outbox.WithLogger(log), outbox.WithTracerProvider(tp), outbox.WithMeterProvider(mp)}
+	// The job timeout and the rescue of a crashed delivery follow from the
+	// channels' deadline (both Twilio's and SendGrid's default to 15 s).
+	opts := []outbox.Option{outbox.WithLogger(log), outbox.WithTracerProvider(tp), outbox.WithMeterProvider(mp),
+		outbox.ForChannelTimeout(max(twilio.DefaultTimeout, sendgrid.DefaultTimeout))}
 	if cfg.PollInterval > 0 {
 		opts = append(opts, outbox.WithPollInterval(cfg.PollInterval))
 	}
@@ -279,7 +282,7 @@ func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n c
 	log.Info("channels", slog.Any("names", names))
 	return conversations.NewService(conversations.Config{
 		Store: db, Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
-		Timeline: db, Outbox: ob, Channels: chs, Logger: log, AllowHTTPMedia: cfg.AllowHTTPMedia, TracerProvider: tp, MeterProvider: mp,
+		Timeline: db, Outbox: ob, Pacer: ob, Channels: chs, Logger: log, AllowHTTPMedia: cfg.AllowHTTPMedia, TracerProvider: tp, MeterProvider: mp,
 	})
 }
 

@@ -106,6 +106,9 @@ function statusLine(m) {
     case 'delivered': return 'Delivered ' + time(m.delivered_at) + (m.sent_at ? ' · sent ' + time(m.sent_at) : '');
     case 'undelivered': return 'Not delivered: ' + explain(m);
     case 'failed': return 'Failed: ' + explain(m);
+    // The provider may have it, but it could never be confirmed: the
+    // customer may well have read it, so it is not shown as failed.
+    case 'unknown': return 'May have been sent: the carrier never confirmed it';
   }
   return m.status;
 }
