@@ -55,7 +55,7 @@ func (s *DB) VisibleThreads(ctx context.Context, sc conversations.Scope, ids []c
 
 // visibleThreadsSQL selects the ids of the scope's threads among ids.
 func visibleThreadsSQL(parts scopeParts, sc conversations.Scope, ids []conversations.ThreadID) (string, []any) {
-	args := make([]any, 0, len(ids)+3)
+	args := make([]any, 0, len(ids)+4)
 	args = append(args, string(sc.Tenant))
 	for _, id := range ids {
 		args = append(args, string(id))
@@ -65,8 +65,11 @@ func visibleThreadsSQL(parts scopeParts, sc conversations.Scope, ids []conversat
 		terms = append(terms, "(1 = 1"+parts.walk.only("x")+")")
 	}
 	if parts.vis() {
-		terms = append(terms, "EXISTS (SELECT 1 FROM staff_thread_visibility v\n    WHERE v.tenant_id = x.tenant_id AND v.staff_id = ? AND v.thread_id = x.id AND "+parts.visCond()+")")
-		args = append(args, string(sc.Staff))
+		// The tenant is a parameter of the subquery too, not taken from x:
+		// Citus routes a statement to one shard only when every table in it
+		// is pinned to the tenant.
+		terms = append(terms, "EXISTS (SELECT 1 FROM staff_thread_visibility v\n    WHERE v.tenant_id = ? AND v.staff_id = ? AND v.thread_id = x.id AND "+parts.visCond()+")")
+		args = append(args, string(sc.Tenant), string(sc.Staff))
 	}
 	return "SELECT x.id FROM threads x WHERE x.tenant_id = ? AND x.id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")\n  AND (" +
 		strings.Join(terms, "\n  OR ") + ")", args
