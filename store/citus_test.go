@@ -144,6 +144,14 @@ func TestHotStatementsRouteToOneShard(t *testing.T) {
 		_, err := svc.History(ctx, tech.Viewer(), first.Thread, conversations.HistoryQuery{})
 		return err
 	})
+	access, err := conversations.NewThreadAccess(db, policy.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.during(t, "stream visibility check (technician)", func() error {
+		_, err := access.VisibleThreads(ctx, tenant, tech.ID, []conversations.ThreadID{first.Thread})
+		return err
+	})
 	tr.during(t, "send", func() error {
 		var err error
 		sent, err = svc.SendSMS(ctx, tech.Viewer(), conversations.SendSMS{Thread: first.Thread, Body: "On my way", ClientID: "tom/1"})
