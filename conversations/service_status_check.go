@@ -18,7 +18,13 @@ const maxStatusCheckWait = time.Hour
 // after After without spending an attempt of the queue's retry budget: the
 // provider has the message and its status is to be asked for then, or the
 // sender's pace (Pacer) has no slot before then.
-type Later struct{ After time.Duration }
+type Later struct {
+	After time.Duration
+	// Accepted: the provider took the message in this run of Deliver;
+	// what is left is its final status. Otherwise the run waits for a
+	// status check that is not due yet, or for the sender's pacing slot.
+	Accepted bool
+}
 
 func (e *Later) Error() string {
 	return "conversations: deliver: again in " + e.After.String()
@@ -73,7 +79,7 @@ func (s *Service) checkLater(m Message) error {
 	if !ok || m.Status.Final() || f.StatusCheckAfter() <= 0 {
 		return nil
 	}
-	return &Later{After: f.StatusCheckAfter()}
+	return &Later{After: f.StatusCheckAfter(), Accepted: true}
 }
 
 // lastChange is when m's status last moved, as far as the message records.

@@ -28,7 +28,7 @@ const InstrumentationName = "github.com/fieldtalk/fieldtalk"
 // ..._seconds).
 const (
 	MetricInbound          = "fieldtalk.inbound.messages"    // {message}; channel
-	MetricDeliveryAttempts = "fieldtalk.delivery.attempts"   // {attempt}; channel, outcome (done, retry, error)
+	MetricDeliveryAttempts = "fieldtalk.delivery.attempts"   // {attempt}; channel, outcome (done, later, retry, error)
 	MetricDeliveries       = "fieldtalk.deliveries"          // {message}; channel, status (sent, delivered, undelivered, failed), error.code
 	MetricDeliveryDuration = "fieldtalk.delivery.duration"   // s, from acceptance to sent or delivered; channel, status
 	MetricNotifications    = "fieldtalk.notifications"       // {notification}; type (message, status, read, badge)
@@ -101,7 +101,7 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (telemetry, 
 		return h
 	}
 	t.inbound = counter(MetricInbound, "{message}", "Customer messages received, by channel (repeats of a webhook not counted).")
-	t.attempts = counter(MetricDeliveryAttempts, "{attempt}", "Delivery attempts by channel and outcome: done (finished, whatever the status), retry (the queue tries again), error.")
+	t.attempts = counter(MetricDeliveryAttempts, "{attempt}", "Delivery attempts by channel and outcome: done (the provider took it, or it is final), later (a status check or pacing slot not due yet), retry (the queue tries again), error.")
 	t.deliveries = counter(MetricDeliveries, "{message}", "Outbound messages reaching a delivery status, by channel and status; failures carry the provider's error code.")
 	t.deliveryTime = seconds(MetricDeliveryDuration, "Time from accepting an outbound message to its sent or delivered status.")
 	t.notifications = counter(MetricNotifications, "{notification}", "Notifications handed to the Notifier, by type.")
@@ -190,8 +190,12 @@ func (t *telemetry) find(ctx context.Context, f Finder, channel string, out Outb
 func (t *telemetry) attemptDone(ctx context.Context, channel string, err error) {
 	outcome := "done"
 	var re *RetryError
+	var later *Later
 	switch {
 	case err == nil:
+	case errors.As(err, &later) && later.Accepted:
+	case errors.As(err, &later):
+		outcome = "later"
 	case errors.As(err, &re):
 		outcome = "retry"
 	default:
@@ -217,7 +221,7 @@ func (t *telemetry) statusChanged(ctx context.Context, m Message) {
 			t.deliveryTime.Record(ctx, max(at.Sub(m.CreatedAt), 0).Seconds(),
 				metric.WithAttributes(attrChannel.String(m.Channel), attrStatus.String(string(m.Status))))
 		}
-	case StatusUndelivered, StatusFailed:
+	case StatusUndelivered, StatusFailed, StatusUnknown:
 		t.deliveries.Add(ctx, 1, metric.WithAttributes(attrChannel.String(m.Channel), attrStatus.String(string(m.Status)),
 			attrErrCode.String(m.ErrorCode)))
 	}
