@@ -289,7 +289,14 @@ func TestCrashedDeliveryIsRetriedWithinTheRescueBound(t *testing.T) {
 	}
 	// What the worker processes run with: Twilio's 2 s deadline.
 	jobTimeout, rescueAfter := 2*2*time.Second, 2*2*time.Second+2*time.Second/15
-	bound := rescueAfter + riverLeaderTTL + 5*time.Second // process start, leader election's jitter, the first retry's backoff
+	// The rescue runs on River's schedule: a new leader rescues at once
+	// when it takes the lead (up to riverLeaderTTL after a leader died),
+	// then every riverRescuerInterval. A leader that took over before the
+	// job was rescuable (killed before it led, or the lease already gone)
+	// rescues it at its next look. So the bound, as the README states it:
+	// the rescue delay, plus one rescuer interval, plus a leader's
+	// hand-over; 5 s for process start and the first retry's backoff.
+	bound := rescueAfter + riverRescuerInterval + riverLeaderTTL + 5*time.Second
 	eachKind(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		dsn, db := migrated(t, kind)
@@ -304,11 +311,11 @@ func TestCrashedDeliveryIsRetriedWithinTheRescueBound(t *testing.T) {
 		killed := time.Now()
 
 		w = startWorker(t, dsn, fake.URL(), "")
-		waitDelivered(t, db, b.tenant, []conversations.MessageID{m.ID}, bound+riverRescuerInterval)
+		waitDelivered(t, db, b.tenant, []conversations.MessageID{m.ID}, bound+10*time.Second)
 		took := time.Since(killed)
 		w.stop(t)
 		t.Logf("%s: retried %s after the SIGKILL (job timeout %s, rescue after %s)", kind, took.Round(100*time.Millisecond), jobTimeout, rescueAfter)
-		assert.LessOrEqual(t, took, bound, "a crashed delivery is retried within rescue-after + River's leader hand-over")
+		assert.LessOrEqual(t, took, bound, "a crashed delivery is retried within rescue-after + River's rescuer interval and leader hand-over")
 		assert.Len(t, fake.Creates(), 1, "exactly-once rule broken across the crash")
 	})
 }
