@@ -130,6 +130,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 	// AppendInbound checks the number, finds a repeat by the provider id,
 	// routes (creating the thread on first contact) and stores, in one step.
 	file := func(st Store) error {
+		optRecorded = false // a Store whose Tx runs fn again starts over
 		t, stored, ok, err := st.AppendInbound(ctx, thread, m)
 		switch {
 		case isNotFound(err) && in.Tenant == "":
