@@ -35,6 +35,13 @@ func (o *memOutbox) Enqueue(_ context.Context, _ conversations.Store, d conversa
 	return nil
 }
 
+// memQueue is the store with memOutbox as its queue: a
+// conversations.QueueStore.
+type memQueue struct {
+	*store.DB
+	*memOutbox
+}
+
 func (o *memOutbox) deliveries() []conversations.Delivery {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -52,8 +59,8 @@ func newSendWorld(t *testing.T, db *store.DB) *sendWorld {
 	w := newWorld(t, db)
 	sw := &sendWorld{world: w, outbox: &memOutbox{}, sms: channeltest.NewFake(conversations.ChannelSMS)}
 	svc, err := conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Notifier: w.notes, Jobs: db,
-		Outbox: sw.outbox, Channels: []conversations.Channel{sw.sms},
+		Store: memQueue{db, sw.outbox}, Policy: policy.Default(), Notifier: w.notes, Jobs: db,
+		Channels: []conversations.Channel{sw.sms},
 	})
 	require.NoError(t, err)
 	w.svc = svc

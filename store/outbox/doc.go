@@ -18,7 +18,7 @@
 //
 //	ob, err := outbox.New(db)
 //	err = ob.Migrate(ctx) // River's tables, beside db.Migrate's
-//	svc, err := conversations.NewService(conversations.Config{Store: db, Outbox: ob, ...})
+//	svc, err := conversations.NewService(conversations.Config{Store: ob.Store(), ...})
 //	err = ob.Start(ctx, svc)
 //	defer ob.Stop(ctx)
 package outbox
