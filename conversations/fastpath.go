@@ -112,6 +112,9 @@ func (f fastPaths) AppendInbound(ctx context.Context, t Thread, m Message) (Thre
 	if f.inbound != nil {
 		return f.inbound.AppendInbound(ctx, t, m)
 	}
+	if err := inboundAppendable(t, m); err != nil {
+		return Thread{}, Message{}, false, err
+	}
 	var (
 		row     Thread
 		out     Message
@@ -142,6 +145,29 @@ func (f fastPaths) AppendInbound(ctx context.Context, t Thread, m Message) (Thre
 		return Thread{}, Message{}, false, err
 	}
 	return row, out, created, nil
+}
+
+// inboundAppendable checks what AppendInbound's contract asks of t and m.
+func inboundAppendable(t Thread, m Message) error {
+	switch {
+	case t.Kind != "" && t.Kind != ThreadCustomer:
+		return Invalid("thread.kind", "inbound messages go to customer threads")
+	case t.BusinessNumber == "":
+		return Invalid("thread.business_number", "empty")
+	case t.Contact.Phone == "" && t.Contact.Email == "":
+		return Invalid("thread.contact", "neither a phone nor an email")
+	case m.Tenant != t.Tenant:
+		return Invalid("message.tenant", "not the thread's tenant")
+	case m.Direction != DirectionInbound:
+		return Invalid("message.direction", "not inbound")
+	case m.ProviderID == "":
+		return Invalid("message.provider_id", "empty: it is what makes a repeat harmless")
+	case m.Channel == "":
+		return Invalid("message.channel", "empty")
+	case !m.Status.Valid():
+		return Invalid("message.status", "unknown status "+string(m.Status))
+	}
+	return nil
 }
 
 var errNumberNotProvisioned = &notFoundError{what: "the business number is not provisioned to this business"}

@@ -15,7 +15,7 @@ import (
 // so is the result (its Enqueue is handed st's own transaction), and
 // Unwrap returns st.
 func Plain(st conversations.Store) conversations.Store {
-	p := &plain{st: st}
+	p := &plain{Store: st, st: st}
 	if q, ok := st.(conversations.QueueStore); ok {
 		return &plainQueue{plain: p, q: q}
 	}
