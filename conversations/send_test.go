@@ -38,8 +38,13 @@ func (o *memOutbox) Enqueue(_ context.Context, _ conversations.Store, d conversa
 // memQueue is the store with memOutbox as its queue: a
 // conversations.QueueStore.
 type memQueue struct {
-	*store.DB
+	conversations.FastStore
 	*memOutbox
+}
+
+// newMemQueue puts o under the Store the tests run over (testdb.Under).
+func newMemQueue(db *store.DB, o *memOutbox) memQueue {
+	return memQueue{conversations.WithFallbacks(testdb.Under(db)), o}
 }
 
 func (o *memOutbox) deliveries() []conversations.Delivery {
@@ -59,7 +64,7 @@ func newSendWorld(t *testing.T, db *store.DB) *sendWorld {
 	w := newWorld(t, db)
 	sw := &sendWorld{world: w, outbox: &memOutbox{}, sms: channeltest.NewFake(conversations.ChannelSMS)}
 	svc, err := conversations.NewService(conversations.Config{
-		Store: memQueue{db, sw.outbox}, Policy: policy.Default(), Notifier: w.notes, Jobs: db,
+		Store: newMemQueue(db, sw.outbox), Policy: policy.Default(), Notifier: w.notes, Jobs: db,
 		Channels: []conversations.Channel{sw.sms},
 	})
 	require.NoError(t, err)
