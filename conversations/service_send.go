@@ -38,7 +38,7 @@ func (s *App) SendSMS(ctx context.Context, v Viewer, in SendSMS) (_ Message, err
 		return Message{}, err
 	}
 	if s.outbox == nil {
-		return Message{}, Invalid("config.outbox", "the Service has no Outbox: it cannot send SMS")
+		return Message{}, Invalid("config.outbox", "the Store carries no outbox (a QueueStore, such as outbox.Outbox.Store): it cannot send SMS")
 	}
 	if err := s.checkContent(in.Body, in.Media, false); err != nil {
 		return Message{}, err

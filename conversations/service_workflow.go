@@ -36,7 +36,7 @@ func (s *Hooks) SendWorkflow(ctx context.Context, in WorkflowMessage) (_ Message
 		return Message{}, err
 	}
 	if s.outbox == nil {
-		return Message{}, Invalid("config.outbox", "the Service has no Outbox: it cannot send")
+		return Message{}, Invalid("config.outbox", "the Store carries no outbox (a QueueStore, such as outbox.Outbox.Store): it cannot send")
 	}
 	address := in.Contact.Phone
 	if in.Channel == ChannelEmail {
