@@ -1,7 +1,8 @@
 // Package channel holds what every conversations.Channel adapter shares:
 // phone numbers parsed into E.164 (ParsePhone), the SMS segment count a sender
-// is shown before sending (CountSegments), and the Router the delivery worker
-// uses to find the Channel an outbound message travels on.
+// is shown before sending (CountSegments). Finding the Channel an outbound
+// message travels on is the delivery Worker's (conversations.Config.Channels,
+// keyed by Name()).
 //
 // The adapters live in subpackages named after what they talk to: twilio
 // (SMS/MMS through Twilio, with its webhooks), console (prints what would be
@@ -9,6 +10,5 @@
 // messages). channeltest is the conformance suite every adapter runs, and a
 // recording fake for the tests of code that uses a Channel.
 //
-// Nothing here keeps global state: a Router is a value the host builds and
-// passes to whoever needs it.
+// Nothing here keeps global state.
 package channel

@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/fieldtalk/fieldtalk/channel"
-	"github.com/fieldtalk/fieldtalk/channel/channeltest"
-	"github.com/fieldtalk/fieldtalk/channel/inapp"
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
@@ -38,22 +36,4 @@ func ExampleCountSegments() {
 	// GSM-7: 1 segment(s), 27 characters, 27 units
 	// GSM-7: 1 segment(s), 27 characters, 30 units
 	// UCS-2: 1 segment(s), 9 characters, 10 units
-}
-
-func ExampleRouter() {
-	// In production the sms channel is twilio.New(...) or console.New(os.Stdout).
-	sms := channeltest.NewFake(conversations.ChannelSMS)
-	r, err := channel.NewRouter(sms, inapp.New())
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(r.Names())
-	ch, _ := r.Lookup("sms")
-	fmt.Println(ch.Name())
-	_, err = r.Lookup("fax")
-	fmt.Println(errors.Is(err, conversations.ErrInvalid))
-	// Output:
-	// [inapp sms]
-	// sms
-	// true
 }

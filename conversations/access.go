@@ -10,7 +10,7 @@ import "context"
 // The role is the staff directory's, as when the Service chose the
 // recipients. Safe for concurrent use.
 type ThreadAccess struct {
-	store  Store
+	store  FastStore
 	policy Policy
 }
 
@@ -23,11 +23,12 @@ func NewThreadAccess(st Store, p Policy) (*ThreadAccess, error) {
 	if p == nil {
 		return nil, Invalid("policy", "required (policy.Default() is the product's rule)")
 	}
-	return &ThreadAccess{store: st, policy: p}, nil
+	return &ThreadAccess{store: WithFallbacks(st), policy: p}, nil
 }
 
 // VisibleThreads returns those of threads that staff of tenant may see now,
-// sorted and without repeats, in one Store call after the staff member's
+// sorted and without repeats, in one Store call (when the Store is a
+// VisibleThreadsFilter) after the staff member's
 // look-up. A staff member the directory does not have sees none.
 func (a *ThreadAccess) VisibleThreads(ctx context.Context, tenant TenantID, staff StaffID, threads []ThreadID) ([]ThreadID, error) {
 	if tenant == "" || staff == "" || len(threads) == 0 {

@@ -48,11 +48,29 @@ type Pacer interface {
 // never lost, even if the process dies right after.
 //
 // Enqueue must use tx (the transaction-bound Store that stored the message)
-// for its write. The queue's worker later calls Service.Deliver for the
+// for its write. The queue's worker later calls Deliver (Worker) for the
 // message, retrying with backoff as Deliver's error says.
 type Outbox interface {
 	Enqueue(ctx context.Context, tx Store, d Delivery) error
 }
+
+// QueueStore is a Store that carries its own Outbox: Enqueue is handed only
+// Stores that this Store's Tx passed to fn, so the queue always writes in
+// the database, and the transaction, that stored the message. The parts
+// that queue work (App, Hooks) take a QueueStore, so a Store that cannot
+// enqueue does not compile into them; store/outbox's Outbox.Store is the
+// store package's.
+type QueueStore interface {
+	Store
+	Outbox
+}
+
+// A Store that cannot queue does not compile where a QueueStore is needed:
+//
+//	_, _ = NewHooks(HooksConfig{Store: db}) // *store.DB: missing method Enqueue
+//
+// The one remaining run-time check is inside the pair a QueueStore is: its
+// Enqueue is handed a Store its own Tx made.
 
 // Finder is an optional Channel ability used before resending a message
 // whose earlier attempt may have reached the provider (a lost answer, or a

@@ -62,7 +62,7 @@ func TestRevocationIsImmediateEverywhere(t *testing.T) {
 				w := newSuggestWorld(t, db, rulesSuggester(t))
 				rv.grant(t, w)
 				tom := w.tech1
-				access, err := conversations.NewThreadAccess(db, policy.Default())
+				access, err := conversations.NewThreadAccess(testdb.Under(db), policy.Default())
 				require.NoError(t, err)
 
 				// Before: Tom sees the thread everywhere.

@@ -35,6 +35,18 @@ func (o *memOutbox) Enqueue(_ context.Context, _ conversations.Store, d conversa
 	return nil
 }
 
+// memQueue is the store with memOutbox as its queue: a
+// conversations.QueueStore.
+type memQueue struct {
+	conversations.FastStore
+	*memOutbox
+}
+
+// newMemQueue puts o under the Store the tests run over (testdb.Under).
+func newMemQueue(db *store.DB, o *memOutbox) memQueue {
+	return memQueue{conversations.WithFallbacks(testdb.Under(db)), o}
+}
+
 func (o *memOutbox) deliveries() []conversations.Delivery {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -52,8 +64,8 @@ func newSendWorld(t *testing.T, db *store.DB) *sendWorld {
 	w := newWorld(t, db)
 	sw := &sendWorld{world: w, outbox: &memOutbox{}, sms: channeltest.NewFake(conversations.ChannelSMS)}
 	svc, err := conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Notifier: w.notes, Jobs: db,
-		Outbox: sw.outbox, Channels: []conversations.Channel{sw.sms},
+		Store: newMemQueue(db, sw.outbox), Policy: policy.Default(), Notifier: w.notes, Jobs: db,
+		Channels: []conversations.Channel{sw.sms},
 	})
 	require.NoError(t, err)
 	w.svc = svc

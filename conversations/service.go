@@ -10,9 +10,16 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Config assembles a Service.
+// Config assembles a Service: every dependency of every part. The parts'
+// own configs (AppConfig, SyncConfig, HooksConfig, WorkerConfig) take only
+// what each uses.
 type Config struct {
-	// Store is required: package store provides it.
+	// Store is required: package store provides it. A Store that is also a
+	// QueueStore (store/outbox's Outbox.Store) lets the Service send: the
+	// outbox is the Store's own, so a message and its delivery job always
+	// share one transaction. With a plain Store, SendSMS, SendWorkflow and
+	// Escalate are ErrInvalid; use the parts (NewApp, NewHooks), whose
+	// configs take a QueueStore, to have the compiler check it.
 	Store Store
 	// Policy is required: policy.Default() is the product's rule.
 	Policy Policy
@@ -25,10 +32,9 @@ type Config struct {
 	Suggester Suggester
 	// Timeline is the contacts' activity timeline in the CRM: every message
 	// of a customer thread is recorded on it once. store.DB's table-backed
-	// timeline records in the message's transaction; any other needs Outbox.
+	// timeline records in the message's transaction; any other is fed
+	// through the Store's outbox (the Store must be a QueueStore).
 	Timeline Timeline
-	// Outbox durably queues outbound messages; SendSMS needs it.
-	Outbox Outbox
 	// Channels deliver outbound messages, one per channel name (Name()).
 	// Deliver needs the one a message's channel names.
 	Channels []Channel
@@ -54,10 +60,13 @@ type Config struct {
 	MeterProvider  metric.MeterProvider
 }
 
-// Service holds fieldtalk's use cases. It is safe for concurrent use; all
-// state lives in the Store.
-type Service struct {
+// core is the state every part of the Service shares: the dependencies
+// and the unexported helpers. Each part (App, Sync, Hooks, Worker) embeds a
+// *core and owns the exported methods of one caller; Service embeds all four
+// over one core.
+type core struct {
 	store     Store
+	fast      FastStore // store with its optional abilities (fastpath.go)
 	policy    Policy
 	notifier  Notifier
 	jobs      Jobs
@@ -73,26 +82,28 @@ type Service struct {
 	tel       telemetry
 }
 
-// NewService returns a Service. A missing Store or Policy is ErrInvalid.
-func NewService(cfg Config) (*Service, error) {
+// newCore checks cfg and builds the shared state. The outbox is the Store's
+// own (a QueueStore), found once here: a Store and a queue of another
+// database cannot be paired.
+func newCore(cfg Config) (*core, error) {
 	if cfg.Store == nil {
 		return nil, Invalid("config.store", "required")
 	}
 	if cfg.Policy == nil {
 		return nil, Invalid("config.policy", "required (policy.Default() is the product's rule)")
 	}
-	s := &Service{
-		store: cfg.Store, policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, suggest: cfg.Suggester, timeline: cfg.Timeline, outbox: cfg.Outbox,
+	s := &core{
+		store: cfg.Store, fast: WithFallbacks(cfg.Store), policy: cfg.Policy, notifier: cfg.Notifier, jobs: cfg.Jobs, suggest: cfg.Suggester, timeline: cfg.Timeline,
 		channels: map[string]Channel{}, checkFor: cfg.StatusCheckFor, pacer: cfg.Pacer, clock: cfg.Clock, log: cfg.Logger, httpMedia: cfg.AllowHTTPMedia,
+	}
+	if q, ok := cfg.Store.(QueueStore); ok {
+		s.outbox = q
 	}
 	switch {
 	case s.checkFor < 0:
 		return nil, Invalid("config.status_check_for", "negative")
 	case s.checkFor == 0:
 		s.checkFor = DefaultStatusCheckFor
-	}
-	if _, tx := cfg.Timeline.(TxTimeline); cfg.Timeline != nil && !tx && cfg.Outbox == nil {
-		return nil, Invalid("config.timeline", "a Timeline outside the store's database is fed through the Outbox: set one")
 	}
 	for _, ch := range cfg.Channels {
 		if ch == nil || ch.Name() == "" {
@@ -117,12 +128,12 @@ func NewService(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// now is the Service's clock in UTC at the precision the stores keep.
-func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+// now is the core's clock in UTC at the precision the stores keep.
+func (s *core) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
 
 // visibleThread loads a thread and checks that v may see it: another
 // tenant's thread is ErrNotFound, one v may not see is ErrForbidden.
-func (s *Service) visibleThread(ctx context.Context, st Store, v Viewer, id ThreadID) (Thread, error) {
+func (s *core) visibleThread(ctx context.Context, st Store, v Viewer, id ThreadID) (Thread, error) {
 	if err := threadRef(v, id); err != nil {
 		return Thread{}, err
 	}
@@ -156,7 +167,7 @@ func (e *accessError) Error() string {
 func (e *accessError) Unwrap() error { return ErrForbidden }
 
 // PutStaff creates or updates a staff member, as the host's CRM syncs them in.
-func (s *Service) PutStaff(ctx context.Context, st Staff) (err error) {
+func (s *Sync) PutStaff(ctx context.Context, st Staff) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.PutStaff", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := st.Viewer().Validate(); err != nil {
@@ -173,7 +184,7 @@ func (s *Service) PutStaff(ctx context.Context, st Staff) (err error) {
 
 // ProvisionNumber records a number provisioned to a business: inbound
 // messages to it land in that business, and outbound SMS go from it.
-func (s *Service) ProvisionNumber(ctx context.Context, n BusinessNumber) (err error) {
+func (s *Sync) ProvisionNumber(ctx context.Context, n BusinessNumber) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.ProvisionNumber", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := checkID("tenant", n.Tenant); err != nil {
@@ -204,7 +215,7 @@ func (s *Service) ProvisionNumber(ctx context.Context, n BusinessNumber) (err er
 
 // NumberOwner returns the business a number is provisioned to; webhooks use
 // it to route an inbound message.
-func (s *Service) NumberOwner(ctx context.Context, number string) (BusinessNumber, error) {
+func (s *Hooks) NumberOwner(ctx context.Context, number string) (BusinessNumber, error) {
 	ctx, span := s.tel.start(ctx, "conversations.NumberOwner", trace.SpanKindInternal)
 	defer span.End()
 	if number == "" {
@@ -217,7 +228,7 @@ func (s *Service) NumberOwner(ctx context.Context, number string) (BusinessNumbe
 }
 
 // defaultNumber returns the tenant's default number for channel.
-func (s *Service) defaultNumber(ctx context.Context, st Store, tenant TenantID, channel string) (BusinessNumber, error) {
+func (s *core) defaultNumber(ctx context.Context, st Store, tenant TenantID, channel string) (BusinessNumber, error) {
 	nums, err := st.ListNumbers(ctx, tenant)
 	if err != nil {
 		return BusinessNumber{}, err

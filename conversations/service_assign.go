@@ -12,7 +12,7 @@ import (
 // database, indexed; a change takes effect on the very next read.
 
 // Assign assigns staff of tenant to a job.
-func (s *Service) Assign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) (err error) {
+func (s *Sync) Assign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.Assign", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := validateAssignment(tenant, job, staff); err != nil {
@@ -31,7 +31,7 @@ func (s *Service) Assign(ctx context.Context, tenant TenantID, job JobID, staff 
 }
 
 // Unassign removes staff from a job.
-func (s *Service) Unassign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) (err error) {
+func (s *Sync) Unassign(ctx context.Context, tenant TenantID, job JobID, staff ...StaffID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.Unassign", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := validateAssignment(tenant, job, staff); err != nil {
@@ -46,7 +46,7 @@ func (s *Service) Unassign(ctx context.Context, tenant TenantID, job JobID, staf
 
 // SyncAssignments replaces the assignees of every job in jobs (an empty list
 // clears a job's assignees), in one transaction: the CRM's bulk sync.
-func (s *Service) SyncAssignments(ctx context.Context, tenant TenantID, jobs map[JobID][]StaffID) (err error) {
+func (s *Sync) SyncAssignments(ctx context.Context, tenant TenantID, jobs map[JobID][]StaffID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.SyncAssignments", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := checkID("tenant", tenant); err != nil {

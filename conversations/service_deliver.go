@@ -37,7 +37,7 @@ type DeliverAttempt struct {
 // Final attempt Deliver ends the message instead: failed, or unknown (with
 // ReasonMaybeSent) when an attempt may have reached the provider. Any other
 // error is the queue's to retry.
-func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
+func (s *Worker) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.Deliver", trace.SpanKindInternal, a.attributes)
 	var channel string // set once the message is known to be one to deliver
 	defer func() { s.tel.delivered(ctx, span, channel, err) }()
@@ -135,7 +135,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 
 // pace waits for m's sender's send slot: here when it is near, else by
 // running the delivery again then (*Later).
-func (s *Service) pace(ctx context.Context, m Message) error {
+func (s *core) pace(ctx context.Context, m Message) error {
 	if s.pacer == nil || m.From == "" {
 		return nil
 	}
@@ -165,7 +165,7 @@ const maxPaceSleep = 5 * time.Second
 
 // mayStillSend re-checks, at send time, what may have changed since the
 // message was accepted.
-func (s *Service) mayStillSend(ctx context.Context, m Message) (reason string, ok bool, err error) {
+func (s *core) mayStillSend(ctx context.Context, m Message) (reason string, ok bool, err error) {
 	if m.Channel == ChannelSMS || m.Channel == ChannelEmail {
 		_, out, err := s.store.OptedOut(ctx, m.Tenant, m.To)
 		if err != nil {
@@ -206,7 +206,7 @@ func (s *Service) mayStillSend(ctx context.Context, m Message) (reason string, o
 }
 
 // outbound builds what the channel gets for m.
-func (s *Service) outbound(ctx context.Context, m Message) (Outbound, error) {
+func (s *core) outbound(ctx context.Context, m Message) (Outbound, error) {
 	out := Outbound{
 		Tenant: m.Tenant, Message: m.ID, Thread: m.Thread, Channel: m.Channel,
 		From: m.From, To: m.To, Body: m.Body, Subject: m.Subject, Media: m.Media,
@@ -221,7 +221,7 @@ func (s *Service) outbound(ctx context.Context, m Message) (Outbound, error) {
 
 // reconcile asks the provider whether an earlier attempt reached it. done
 // means the provider has the message and its receipt is recorded.
-func (s *Service) reconcile(ctx context.Context, ch Channel, m Message, out Outbound) (done bool, err error) {
+func (s *core) reconcile(ctx context.Context, ch Channel, m Message, out Outbound) (done bool, err error) {
 	f, ok := ch.(Finder)
 	if !ok {
 		// Nothing to ask: losing an accepted message is worse than a repeat,
@@ -243,7 +243,7 @@ func (s *Service) reconcile(ctx context.Context, ch Channel, m Message, out Outb
 // accepted records the provider's receipt. A nil error with a StatusFetcher
 // channel is a *Later: the queue keeps the delivery until the
 // message's status is final.
-func (s *Service) accepted(ctx context.Context, m Message, r Receipt) error {
+func (s *core) accepted(ctx context.Context, m Message, r Receipt) error {
 	if r.At.IsZero() {
 		r.At = s.now()
 	}
@@ -261,7 +261,7 @@ func (s *Service) accepted(ctx context.Context, m Message, r Receipt) error {
 // retry passes a retryable error to the queue or, on the final attempt,
 // ends the message: unknown when an attempt may have reached the provider
 // (the customer may have it), failed when none did.
-func (s *Service) retry(ctx context.Context, m Message, a DeliverAttempt, maybeSent bool, err error) error {
+func (s *core) retry(ctx context.Context, m Message, a DeliverAttempt, maybeSent bool, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -276,12 +276,12 @@ func (s *Service) retry(ctx context.Context, m Message, a DeliverAttempt, maybeS
 }
 
 // fail ends a message as failed with a code and a plain-language reason.
-func (s *Service) fail(ctx context.Context, m Message, code, reason string) error {
+func (s *core) fail(ctx context.Context, m Message, code, reason string) error {
 	return s.setStatus(ctx, StatusUpdate{Tenant: m.Tenant, Message: m.ID, Status: StatusFailed, At: s.now(), ErrorCode: code, ErrorReason: reason})
 }
 
 // applyStatus applies u and tells the sender when it changed anything.
-func (s *Service) applyStatus(ctx context.Context, u StatusUpdate) (Message, error) {
+func (s *core) applyStatus(ctx context.Context, u StatusUpdate) (Message, error) {
 	m, changed, err := s.store.ApplyStatus(ctx, u)
 	if err != nil {
 		return Message{}, err
@@ -294,8 +294,8 @@ func (s *Service) applyStatus(ctx context.Context, u StatusUpdate) (Message, err
 }
 
 // applyStatusFrom is applyStatus on m as Deliver has just read it.
-func (s *Service) applyStatusFrom(ctx context.Context, m Message, u StatusUpdate) (Message, error) {
-	m, changed, err := s.store.ApplyStatusFrom(ctx, m, u)
+func (s *core) applyStatusFrom(ctx context.Context, m Message, u StatusUpdate) (Message, error) {
+	m, changed, err := s.fast.ApplyStatusFrom(ctx, m, u)
 	if err != nil {
 		return Message{}, err
 	}
@@ -306,7 +306,7 @@ func (s *Service) applyStatusFrom(ctx context.Context, m Message, u StatusUpdate
 }
 
 // setStatus is applyStatus for callers that need only the error.
-func (s *Service) setStatus(ctx context.Context, u StatusUpdate) error {
+func (s *core) setStatus(ctx context.Context, u StatusUpdate) error {
 	_, err := s.applyStatus(ctx, u)
 	return err
 }

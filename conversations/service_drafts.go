@@ -13,7 +13,7 @@ import (
 // else ErrConflict: two devices editing one draft do not silently overwrite
 // each other. A draft without a ClientID gets one, so its eventual send is
 // idempotent.
-func (s *Service) SaveDraft(ctx context.Context, v Viewer, d Draft) (_ Draft, err error) {
+func (s *App) SaveDraft(ctx context.Context, v Viewer, d Draft) (_ Draft, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.SaveDraft", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
@@ -72,7 +72,7 @@ func (s *Service) SaveDraft(ctx context.Context, v Viewer, d Draft) (_ Draft, er
 // Draft returns one of v's drafts. A draft on a thread v may no longer see
 // (unassigned, removed, the job unlinked) is ErrForbidden, like the thread:
 // v may still delete it.
-func (s *Service) Draft(ctx context.Context, v Viewer, id DraftID) (Draft, error) {
+func (s *App) Draft(ctx context.Context, v Viewer, id DraftID) (Draft, error) {
 	ctx, span := s.tel.start(ctx, "conversations.Draft", trace.SpanKindInternal)
 	defer span.End()
 	if err := v.Validate(); err != nil {
@@ -93,7 +93,7 @@ func (s *Service) Draft(ctx context.Context, v Viewer, id DraftID) (Draft, error
 
 // Drafts returns v's drafts, most recently updated first, leaving out those
 // on threads v may no longer see (see Draft).
-func (s *Service) Drafts(ctx context.Context, v Viewer) ([]Draft, error) {
+func (s *App) Drafts(ctx context.Context, v Viewer) ([]Draft, error) {
 	ctx, span := s.tel.start(ctx, "conversations.Drafts", trace.SpanKindInternal)
 	defer span.End()
 	if err := v.Validate(); err != nil {
@@ -112,7 +112,7 @@ func (s *Service) Drafts(ctx context.Context, v Viewer) ([]Draft, error) {
 	if len(threads) == 0 {
 		return ds, nil
 	}
-	visible, err := s.store.VisibleThreads(ctx, s.policy.Scope(v), threads)
+	visible, err := s.fast.VisibleThreads(ctx, s.policy.Scope(v), threads)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Service) Drafts(ctx context.Context, v Viewer) ([]Draft, error) {
 }
 
 // DeleteDraft deletes one of v's drafts.
-func (s *Service) DeleteDraft(ctx context.Context, v Viewer, id DraftID) (err error) {
+func (s *App) DeleteDraft(ctx context.Context, v Viewer, id DraftID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.DeleteDraft", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {

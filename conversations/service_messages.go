@@ -23,7 +23,7 @@ type SendInternal struct {
 // In-app messages are delivered when stored. A repeat with the same ClientID
 // and content returns the first message; the same ClientID with other
 // content is ErrConflict.
-func (s *Service) SendInternal(ctx context.Context, v Viewer, in SendInternal) (_ Message, err error) {
+func (s *App) SendInternal(ctx context.Context, v Viewer, in SendInternal) (_ Message, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.SendInternal", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
@@ -101,7 +101,7 @@ func (e *conflictError) Unwrap() error { return ErrConflict }
 // created=false and changes nothing. An SMS that is exactly an opt-out
 // keyword (STOP, ...; see OptKeyword) records an opt-out; START or UNSTOP
 // records an opt-in, and so does YES from a number that is opted out.
-func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, created bool, err error) {
+func (s *Hooks) Receive(ctx context.Context, in InboundMessage) (msg Message, created bool, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.Receive", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	// The customer's text is cleaned, not refused: see CleanText.
@@ -131,7 +131,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 	// routes (creating the thread on first contact) and stores, in one step.
 	file := func(st Store) error {
 		optRecorded = false // a Store whose Tx runs fn again starts over
-		t, stored, ok, err := st.AppendInbound(ctx, thread, m)
+		t, stored, ok, err := s.appendInbound(ctx, st, thread, m)
 		switch {
 		case isNotFound(err) && in.Tenant == "":
 			return fmt.Errorf("conversations: no business has the number %s: %w", in.BusinessNumber, ErrNotFound)
@@ -177,7 +177,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (msg Message, 
 	return m, created, nil
 }
 
-func (s *Service) validateInbound(in InboundMessage) error {
+func (s *core) validateInbound(in InboundMessage) error {
 	if err := in.check(); err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (s *Service) validateInbound(in InboundMessage) error {
 // ApplyStatus applies a provider's delivery report under the forward-only
 // rule (see Merge): a late or repeated report changes nothing. The sender is
 // told when the status changed.
-func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (_ Message, err error) {
+func (s *Hooks) ApplyStatus(ctx context.Context, u StatusUpdate) (_ Message, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.ApplyStatus", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	u.ErrorReason = cleanReason(u.ErrorReason)
@@ -225,7 +225,7 @@ func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) (_ Message, e
 
 // OptedOut reports whether a customer number has opted out of a business's
 // SMS, with the ledger entry that made it so.
-func (s *Service) OptedOut(ctx context.Context, tenant TenantID, number string) (OptOut, bool, error) {
+func (s *Sync) OptedOut(ctx context.Context, tenant TenantID, number string) (OptOut, bool, error) {
 	ctx, span := s.tel.start(ctx, "conversations.OptedOut", trace.SpanKindInternal)
 	defer span.End()
 	if err := checkID("tenant", tenant); err != nil {

@@ -12,7 +12,7 @@ import (
 // badge are the truth and the change already happened.
 
 // notifyMessage tells the thread's watchers, except the author, of m.
-func (s *Service) notifyMessage(ctx context.Context, m Message) {
+func (s *core) notifyMessage(ctx context.Context, m Message) {
 	if s.notifier == nil {
 		return
 	}
@@ -37,7 +37,7 @@ func (s *Service) notifyMessage(ctx context.Context, m Message) {
 }
 
 // notifyStatus tells a staff author that their message's status changed.
-func (s *Service) notifyStatus(ctx context.Context, m Message) {
+func (s *core) notifyStatus(ctx context.Context, m Message) {
 	if s.notifier == nil || m.AuthorType != AuthorStaff || m.Author == "" {
 		return
 	}
@@ -50,7 +50,7 @@ func (s *Service) notifyStatus(ctx context.Context, m Message) {
 }
 
 // notifyRead tells v's other devices that v read a thread.
-func (s *Service) notifyRead(ctx context.Context, v Viewer, thread ThreadID, horizon int64) {
+func (s *core) notifyRead(ctx context.Context, v Viewer, thread ThreadID, horizon int64) {
 	if s.notifier == nil {
 		return
 	}
@@ -62,7 +62,7 @@ func (s *Service) notifyRead(ctx context.Context, v Viewer, thread ThreadID, hor
 // thread (t, when the caller loaded it after the commit; else it is loaded
 // here), fills in their badges, all in one store call, and hands the
 // notifications to the Notifier.
-func (s *Service) send(ctx context.Context, staff []Staff, ns []Notification, t *Thread) {
+func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Thread) {
 	kept := ns[:0:0]
 	var scopes []Scope
 	for _, n := range ns {
@@ -88,7 +88,7 @@ func (s *Service) send(ctx context.Context, staff []Staff, ns []Notification, t 
 	if len(kept) == 0 {
 		return
 	}
-	badges, err := s.store.Badges(ctx, scopes)
+	badges, err := s.fast.Badges(ctx, scopes)
 	if err != nil {
 		s.log.ErrorContext(ctx, "conversations: notify: badges", "tenant", kept[0].Tenant, "err", err)
 		return
@@ -107,7 +107,7 @@ func (s *Service) send(ctx context.Context, staff []Staff, ns []Notification, t 
 
 // notifyBadges tells each of ids (staff of tenant) their badge after a
 // change of what they may see, so every device shows the new count at once.
-func (s *Service) notifyBadges(ctx context.Context, tenant TenantID, thread ThreadID, ids []StaffID) {
+func (s *core) notifyBadges(ctx context.Context, tenant TenantID, thread ThreadID, ids []StaffID) {
 	if s.notifier == nil || len(ids) == 0 {
 		return
 	}
@@ -124,7 +124,7 @@ func (s *Service) notifyBadges(ctx context.Context, tenant TenantID, thread Thre
 }
 
 // viewersOf returns the staff of t's business who may see t.
-func (s *Service) viewersOf(ctx context.Context, t Thread) ([]StaffID, error) {
+func (s *core) viewersOf(ctx context.Context, t Thread) ([]StaffID, error) {
 	staff, err := s.store.ListStaff(ctx, t.Tenant)
 	if err != nil {
 		return nil, err

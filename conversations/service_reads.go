@@ -10,7 +10,7 @@ import (
 // message). The horizon never moves backwards and never passes the newest
 // message. It returns the horizon after the call and tells v's other devices,
 // so their badges agree.
-func (s *Service) MarkRead(ctx context.Context, v Viewer, id ThreadID, seq int64) (_ int64, err error) {
+func (s *App) MarkRead(ctx context.Context, v Viewer, id ThreadID, seq int64) (_ int64, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.MarkRead", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if seq < 0 {
@@ -40,7 +40,7 @@ func (s *Service) MarkRead(ctx context.Context, v Viewer, id ThreadID, seq int64
 
 // Badge returns v's unread message count over exactly the threads v may see
 // (archived threads excluded).
-func (s *Service) Badge(ctx context.Context, v Viewer) (int64, error) {
+func (s *App) Badge(ctx context.Context, v Viewer) (int64, error) {
 	ctx, span := s.tel.start(ctx, "conversations.Badge", trace.SpanKindInternal)
 	defer span.End()
 	if err := v.Validate(); err != nil {

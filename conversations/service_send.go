@@ -31,14 +31,14 @@ type SendSMS struct {
 // A technician may text a thread they can see, or a number nobody has a
 // thread with yet; texting into someone else's thread would reveal it, so it
 // is ErrForbidden.
-func (s *Service) SendSMS(ctx context.Context, v Viewer, in SendSMS) (_ Message, err error) {
+func (s *App) SendSMS(ctx context.Context, v Viewer, in SendSMS) (_ Message, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.SendSMS", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
 		return Message{}, err
 	}
 	if s.outbox == nil {
-		return Message{}, Invalid("config.outbox", "the Service has no Outbox: it cannot send SMS")
+		return Message{}, Invalid("config.outbox", "the Store carries no outbox (a QueueStore, such as outbox.Outbox.Store): it cannot send SMS")
 	}
 	if err := s.checkContent(in.Body, in.Media, false); err != nil {
 		return Message{}, err
@@ -123,7 +123,7 @@ func sameRecipient(m Message, in SendSMS) error {
 }
 
 // smsThread resolves the customer thread a SendSMS goes to.
-func (s *Service) smsThread(ctx context.Context, tx Store, v Viewer, in SendSMS, now time.Time) (Thread, error) {
+func (s *core) smsThread(ctx context.Context, tx Store, v Viewer, in SendSMS, now time.Time) (Thread, error) {
 	if in.Thread != "" {
 		t, err := s.visibleThread(ctx, tx, v, in.Thread)
 		if err != nil {

@@ -33,7 +33,7 @@ func (e *Later) Error() string {
 // checkStatus is Deliver for a message the provider has accepted: it asks
 // the provider for the status when the reports are late, and says when to
 // ask again.
-func (s *Service) checkStatus(ctx context.Context, m Message) error {
+func (s *core) checkStatus(ctx context.Context, m Message) error {
 	f, ok := s.channels[m.Channel].(StatusFetcher)
 	if !ok || f.StatusCheckAfter() <= 0 {
 		return nil // nothing to ask: the provider's reports are all there is
@@ -74,7 +74,7 @@ func (s *Service) checkStatus(ctx context.Context, m Message) error {
 
 // checkLater is what Deliver returns once the provider has m: the first
 // status check, when the channel can answer one.
-func (s *Service) checkLater(m Message) error {
+func (s *core) checkLater(m Message) error {
 	f, ok := s.channels[m.Channel].(StatusFetcher)
 	if !ok || m.Status.Final() || f.StatusCheckAfter() <= 0 {
 		return nil

@@ -42,7 +42,7 @@ const suggestContext = 20
 // Suggester. A Suggester that fails, answers out of contract or takes longer
 // than the Service's budget is ErrUnavailable and nothing is stored; the
 // caller's own cancellation or deadline is returned as ctx's error.
-func (s *Service) Suggestions(ctx context.Context, v Viewer, thread ThreadID) (_ []Suggestion, err error) {
+func (s *App) Suggestions(ctx context.Context, v Viewer, thread ThreadID) (_ []Suggestion, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.Suggestions", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if s.suggest == nil {
@@ -108,7 +108,7 @@ func (s *Service) Suggestions(ctx context.Context, v Viewer, thread ThreadID) (_
 
 // makeSuggestions asks the Suggester to answer in, and returns its answer
 // checked and stamped for v, ready to store.
-func (s *Service) makeSuggestions(ctx context.Context, v Viewer, t Thread, newestFirst []Message, in Message) ([]Suggestion, error) {
+func (s *core) makeSuggestions(ctx context.Context, v Viewer, t Thread, newestFirst []Message, in Message) ([]Suggestion, error) {
 	author, err := s.store.GetStaff(ctx, v.Tenant, v.Staff)
 	if err != nil {
 		if !isNotFound(err) {
@@ -161,7 +161,7 @@ func (s *Service) makeSuggestions(ctx context.Context, v Viewer, t Thread, newes
 // ask calls the Suggester under bctx. It waits for no longer than bctx
 // allows even when the Suggester ignores its context: the Suggester then
 // finishes on its own and its late answer is dropped.
-func (s *Service) ask(ctx, bctx context.Context, req SuggestRequest) ([]Suggestion, error) {
+func (s *core) ask(ctx, bctx context.Context, req SuggestRequest) ([]Suggestion, error) {
 	type answer struct {
 		ss  []Suggestion
 		err error
@@ -188,7 +188,7 @@ func (s *Service) ask(ctx, bctx context.Context, req SuggestRequest) ([]Suggesti
 // jobContext reads the context of the thread's first linked job. Replies
 // without it are still worth offering, so a host without Jobs, an unknown
 // job or a failing CRM means no job context rather than an error.
-func (s *Service) jobContext(ctx context.Context, t Thread) *JobContext {
+func (s *core) jobContext(ctx context.Context, t Thread) *JobContext {
 	if s.jobs == nil || len(t.Jobs) == 0 {
 		return nil
 	}
@@ -293,7 +293,7 @@ type UseSuggestion struct {
 // ErrConflict; so is one whose customer message is no longer the newest
 // inbound message of its thread, since it would answer an old question (ask
 // Suggestions for new ones).
-func (s *Service) UseSuggestion(ctx context.Context, v Viewer, id SuggestionID, in UseSuggestion) (_ Message, err error) {
+func (s *App) UseSuggestion(ctx context.Context, v Viewer, id SuggestionID, in UseSuggestion) (_ Message, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.UseSuggestion", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
@@ -360,7 +360,7 @@ func (s *Service) UseSuggestion(ctx context.Context, v Viewer, id SuggestionID, 
 // means another device dismissed or used the suggestion at the same moment:
 // m is accepted all the same, and reporting the send as failed would invite
 // the sender to send it twice, so it is logged instead.
-func (s *Service) recordUse(ctx context.Context, v Viewer, sg Suggestion, state SuggestionState, m Message) (Message, error) {
+func (s *core) recordUse(ctx context.Context, v Viewer, sg Suggestion, state SuggestionState, m Message) (Message, error) {
 	if sg.State == state && sg.Sent == m.ID {
 		return m, nil
 	}
@@ -378,7 +378,7 @@ func (s *Service) recordUse(ctx context.Context, v Viewer, sg Suggestion, state 
 // checkCurrent refuses a suggestion whose customer message is no longer the
 // newest inbound message of its thread: sent now, it would answer an old
 // question. It pages back from the newest message to the first inbound one.
-func (s *Service) checkCurrent(ctx context.Context, sg Suggestion) error {
+func (s *core) checkCurrent(ctx context.Context, sg Suggestion) error {
 	q := HistoryQuery{Limit: suggestContext}
 	for {
 		page, err := s.store.History(ctx, sg.Tenant, sg.Thread, q)
@@ -403,7 +403,7 @@ func (s *Service) checkCurrent(ctx context.Context, sg Suggestion) error {
 // Suggestions no longer offers it. Dismissing it again is harmless; a
 // suggestion already used is ErrConflict, and another viewer's is
 // ErrNotFound.
-func (s *Service) DismissSuggestion(ctx context.Context, v Viewer, id SuggestionID) (err error) {
+func (s *App) DismissSuggestion(ctx context.Context, v Viewer, id SuggestionID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.DismissSuggestion", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {

@@ -76,7 +76,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	notes := &recorder{}
 	clk := &clock{now: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
 	svc, err := conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Notifier: notes, Jobs: db, Clock: clk.Now,
+		Store: testdb.Under(db), Policy: policy.Default(), Notifier: notes, Jobs: db, Clock: clk.Now,
 	})
 	require.NoError(t, err)
 	// A number belongs to one business, so every world gets its own.

@@ -10,7 +10,7 @@ import (
 
 // Inbox lists one page of the threads v may see, newest activity first, with
 // v's unread count and the last message's preview on each row.
-func (s *Service) Inbox(ctx context.Context, v Viewer, q InboxQuery) (InboxPage, error) {
+func (s *App) Inbox(ctx context.Context, v Viewer, q InboxQuery) (InboxPage, error) {
 	ctx, span := s.tel.start(ctx, "conversations.Inbox", trace.SpanKindInternal)
 	defer span.End()
 	if err := v.Validate(); err != nil {
@@ -34,7 +34,7 @@ func validatePage(limit int) error {
 
 // Thread returns one thread v may see, with its participants, linked jobs,
 // assignees and v's unread count.
-func (s *Service) Thread(ctx context.Context, v Viewer, id ThreadID) (Thread, error) {
+func (s *App) Thread(ctx context.Context, v Viewer, id ThreadID) (Thread, error) {
 	ctx, span := s.tel.start(ctx, "conversations.Thread", trace.SpanKindInternal)
 	defer span.End()
 	t, err := s.visibleThread(ctx, s.store, v, id)
@@ -51,7 +51,7 @@ func (s *Service) Thread(ctx context.Context, v Viewer, id ThreadID) (Thread, er
 
 // History returns one page of a thread's messages, newest first. Pages are
 // cut by sequence number, so they stay stable while new messages arrive.
-func (s *Service) History(ctx context.Context, v Viewer, id ThreadID, q HistoryQuery) (HistoryPage, error) {
+func (s *App) History(ctx context.Context, v Viewer, id ThreadID, q HistoryQuery) (HistoryPage, error) {
 	ctx, span := s.tel.start(ctx, "conversations.History", trace.SpanKindInternal)
 	defer span.End()
 	if err := validatePage(q.Limit); err != nil {
@@ -65,7 +65,7 @@ func (s *Service) History(ctx context.Context, v Viewer, id ThreadID, q HistoryQ
 	}
 	// One statement for the check and the page, where visibleThread and
 	// History would take three.
-	page, err := s.store.VisibleHistory(ctx, s.policy.Scope(v), id, q)
+	page, err := s.fast.VisibleHistory(ctx, s.policy.Scope(v), id, q)
 	if errors.Is(err, ErrForbidden) {
 		return HistoryPage{}, errForbidden("thread")
 	}
@@ -83,7 +83,7 @@ type StartInternal struct {
 const MaxSubjectRunes = 200
 
 // StartInternal starts an internal thread among staff of v's business.
-func (s *Service) StartInternal(ctx context.Context, v Viewer, in StartInternal) (_ Thread, err error) {
+func (s *App) StartInternal(ctx context.Context, v Viewer, in StartInternal) (_ Thread, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.StartInternal", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
@@ -131,7 +131,7 @@ func (s *Service) StartInternal(ctx context.Context, v Viewer, in StartInternal)
 }
 
 // requireStaff checks that every id is staff of tenant.
-func (s *Service) requireStaff(ctx context.Context, st Store, tenant TenantID, ids ...StaffID) error {
+func (s *core) requireStaff(ctx context.Context, st Store, tenant TenantID, ids ...StaffID) error {
 	for _, id := range ids {
 		if _, err := st.GetStaff(ctx, tenant, id); err != nil {
 			if isNotFound(err) {
@@ -145,7 +145,7 @@ func (s *Service) requireStaff(ctx context.Context, st Store, tenant TenantID, i
 
 // AddParticipants adds staff of v's business to a thread v may see. Each
 // is told their new badge.
-func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, staff ...StaffID) (err error) {
+func (s *App) AddParticipants(ctx context.Context, v Viewer, id ThreadID, staff ...StaffID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.AddParticipants", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := checkStaffIDs(staff); err != nil {
@@ -170,7 +170,7 @@ func (s *Service) AddParticipants(ctx context.Context, v Viewer, id ThreadID, st
 // internal thread keeps at least one participant. The one removed is told
 // their new badge (and their devices stop hearing of the thread at once:
 // see ThreadAccess).
-func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, staff StaffID) (err error) {
+func (s *App) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, staff StaffID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.RemoveParticipant", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := checkID("staff", staff); err != nil {
@@ -200,14 +200,14 @@ func (s *Service) RemoveParticipant(ctx context.Context, v Viewer, id ThreadID, 
 // Linking a job twice is harmless. v needs the access JobThread needs (see
 // mayLinkJob): linking shows the thread to the job's assignees and the
 // job's assignees to the thread, so nobody links a job they could not open.
-func (s *Service) LinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) (err error) {
+func (s *App) LinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.LinkJob", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	return s.setJobLink(ctx, v, id, job, true)
 }
 
 // UnlinkJob removes a job from a thread v may see.
-func (s *Service) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) (err error) {
+func (s *App) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.UnlinkJob", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	return s.setJobLink(ctx, v, id, job, false)
@@ -215,7 +215,7 @@ func (s *Service) UnlinkJob(ctx context.Context, v Viewer, id ThreadID, job JobI
 
 // setJobLink links or unlinks job; the job's assignees, who gain or lose
 // the thread, are told their new badge.
-func (s *Service) setJobLink(ctx context.Context, v Viewer, id ThreadID, job JobID, linked bool) error {
+func (s *core) setJobLink(ctx context.Context, v Viewer, id ThreadID, job JobID, linked bool) error {
 	if err := checkID("job", job); err != nil {
 		return err
 	}
@@ -250,20 +250,20 @@ func (s *Service) setJobLink(ctx context.Context, v Viewer, id ThreadID, job Job
 
 // Archive hides a thread from inboxes and badges. Its messages are kept; a
 // new message brings it back.
-func (s *Service) Archive(ctx context.Context, v Viewer, id ThreadID) (err error) {
+func (s *App) Archive(ctx context.Context, v Viewer, id ThreadID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.Archive", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	return s.setArchived(ctx, v, id, true)
 }
 
 // Unarchive brings an archived thread back.
-func (s *Service) Unarchive(ctx context.Context, v Viewer, id ThreadID) (err error) {
+func (s *App) Unarchive(ctx context.Context, v Viewer, id ThreadID) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.Unarchive", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	return s.setArchived(ctx, v, id, false)
 }
 
-func (s *Service) setArchived(ctx context.Context, v Viewer, id ThreadID, archived bool) error {
+func (s *core) setArchived(ctx context.Context, v Viewer, id ThreadID, archived bool) error {
 	var (
 		t       Thread
 		changed bool
@@ -293,7 +293,7 @@ func (s *Service) setArchived(ctx context.Context, v Viewer, id ThreadID, archiv
 // technician assigned to the job (or a dispatcher) can text the customer. The
 // contact comes from Config.Jobs; the thread uses the business's default SMS
 // number and is linked to the job.
-func (s *Service) JobThread(ctx context.Context, v Viewer, job JobID) (_ Thread, err error) {
+func (s *App) JobThread(ctx context.Context, v Viewer, job JobID) (_ Thread, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.JobThread", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := v.Validate(); err != nil {
@@ -348,7 +348,7 @@ func (s *Service) JobThread(ctx context.Context, v Viewer, job JobID) (_ Thread,
 // job, LinkJob): the job must be one the host's Jobs knows (ErrNotFound
 // otherwise; a Service without Jobs knows jobs only by their assignments)
 // and v must have the access JobThread needs (mayWorkOnJob).
-func (s *Service) mayLinkJob(ctx context.Context, st Store, v Viewer, job JobID) error {
+func (s *core) mayLinkJob(ctx context.Context, st Store, v Viewer, job JobID) error {
 	if s.jobs != nil {
 		if _, err := s.jobs.Job(ctx, v.Tenant, job); err != nil {
 			return err
@@ -360,7 +360,7 @@ func (s *Service) mayLinkJob(ctx context.Context, st Store, v Viewer, job JobID)
 // mayWorkOnJob checks that v may act on a job of their business: staff who
 // see every customer thread (dispatchers, admins) may act on any job,
 // others only on the jobs they are assigned to (ErrForbidden).
-func (s *Service) mayWorkOnJob(ctx context.Context, st Store, v Viewer, job JobID) error {
+func (s *core) mayWorkOnJob(ctx context.Context, st Store, v Viewer, job JobID) error {
 	if s.policy.Scope(v).AllCustomer {
 		return nil
 	}

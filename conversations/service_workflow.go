@@ -29,14 +29,14 @@ const MaxSubjectBytes = 998
 // contact has a phone number, so history shows one conversation), delivered
 // through the durable queue, and waits for the business's quiet hours to end
 // (see QuietHours). A contact who opted out is ErrOptedOut.
-func (s *Service) SendWorkflow(ctx context.Context, in WorkflowMessage) (_ Message, err error) {
+func (s *Hooks) SendWorkflow(ctx context.Context, in WorkflowMessage) (_ Message, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.SendWorkflow", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := s.validateWorkflow(in); err != nil {
 		return Message{}, err
 	}
 	if s.outbox == nil {
-		return Message{}, Invalid("config.outbox", "the Service has no Outbox: it cannot send")
+		return Message{}, Invalid("config.outbox", "the Store carries no outbox (a QueueStore, such as outbox.Outbox.Store): it cannot send")
 	}
 	address := in.Contact.Phone
 	if in.Channel == ChannelEmail {
@@ -101,7 +101,7 @@ func (s *Service) SendWorkflow(ctx context.Context, in WorkflowMessage) (_ Messa
 	return m, nil
 }
 
-func (s *Service) validateWorkflow(in WorkflowMessage) error {
+func (s *core) validateWorkflow(in WorkflowMessage) error {
 	if err := in.check(); err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func validEmail(s string) bool {
 // contactThread finds or starts a contact's customer thread: the SMS
 // thread (default SMS number, contact phone) when the contact has a phone,
 // else the email thread (default sender, contact email).
-func (s *Service) contactThread(ctx context.Context, tx Store, tenant TenantID, c Contact, channel string, now time.Time) (Thread, error) {
+func (s *core) contactThread(ctx context.Context, tx Store, tenant TenantID, c Contact, channel string, now time.Time) (Thread, error) {
 	via := ChannelEmail
 	if c.Phone != "" {
 		via = ChannelSMS
@@ -161,7 +161,7 @@ func (s *Service) contactThread(ctx context.Context, tx Store, tenant TenantID, 
 }
 
 // linkJob links job to t inside tx when it is not linked yet.
-func (s *Service) linkJob(ctx context.Context, tx Store, t Thread, job JobID) error {
+func (s *core) linkJob(ctx context.Context, tx Store, t Thread, job JobID) error {
 	if job == "" {
 		return nil
 	}
@@ -189,7 +189,7 @@ type Escalation struct {
 // escalation in the contact's customer thread, and tells the thread's
 // watchers (its participants and the assignees of its jobs; the business's
 // dispatchers and admins when nobody watches it). Urgent ones are marked.
-func (s *Service) Escalate(ctx context.Context, e Escalation) (_ Message, err error) {
+func (s *Hooks) Escalate(ctx context.Context, e Escalation) (_ Message, err error) {
 	ctx, span := s.tel.start(ctx, "conversations.Escalate", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := e.check(); err != nil {

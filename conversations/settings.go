@@ -104,7 +104,7 @@ type SettingsStore interface {
 }
 
 // PutSettings saves a business's settings.
-func (s *Service) PutSettings(ctx context.Context, st Settings) (err error) {
+func (s *Sync) PutSettings(ctx context.Context, st Settings) (err error) {
 	ctx, span := s.tel.start(ctx, "conversations.PutSettings", trace.SpanKindInternal)
 	defer func() { end(span, err) }()
 	if err := checkID("tenant", st.Tenant); err != nil {
@@ -124,7 +124,7 @@ func (s *Service) PutSettings(ctx context.Context, st Settings) (err error) {
 }
 
 // Settings returns a business's settings.
-func (s *Service) Settings(ctx context.Context, tenant TenantID) (Settings, error) {
+func (s *Sync) Settings(ctx context.Context, tenant TenantID) (Settings, error) {
 	ctx, span := s.tel.start(ctx, "conversations.Settings", trace.SpanKindInternal)
 	defer span.End()
 	if err := checkID("tenant", tenant); err != nil {

@@ -5,9 +5,14 @@ import (
 	"time"
 )
 
-// Store is the persistence the Service needs. The store package implements it
-// on PostgreSQL and SQLite, and store/storetest is the suite an
-// implementation must pass.
+// Store is the persistence the Service needs: the core a new database
+// implements plainly. The store package implements it on PostgreSQL and
+// SQLite, and store/storetest is the suite an implementation must pass.
+// Faster answers to hot calls are optional interfaces (fastpath.go:
+// InboundAppender, VisibleHistoryReader, BadgesCounter, VisibleThreadsFilter,
+// StatusFromApplier), found by type assertion when the Service is built;
+// without them the Service answers from these methods. A Store whose
+// transactions can also queue work is a QueueStore (outbox.go).
 //
 // Rules every implementation honours:
 //   - Every method is scoped to the tenant it is given (in its arguments or
@@ -19,7 +24,9 @@ import (
 //     by loading rows and dropping some.
 //   - Methods are safe for concurrent use. Tx runs fn in one transaction and
 //     passes it a Store bound to that transaction; Tx on a bound Store runs fn
-//     in the same transaction. fn's error rolls everything back.
+//     in the same transaction. fn's error rolls everything back. A Store
+//     that implements an optional interface implements it on the Store it
+//     passes to fn as well.
 type Store interface {
 	Tx(ctx context.Context, fn func(tx Store) error) error
 
@@ -83,11 +90,6 @@ type ThreadStore interface {
 	// (LastMessageAt, then ID, both descending), non-archived only, with the
 	// scope's staff member's Unread per row. The cursor is opaque.
 	Inbox(ctx context.Context, scope Scope, q InboxQuery) (InboxPage, error)
-	// VisibleThreads returns those of ids the scope allows now (archived
-	// or not), sorted, without repeats; unknown ids and other tenants' are
-	// left out. Scope.Allows is the rule, as for VisibleHistory; it answers
-	// a set of threads at once (an event stream's page).
-	VisibleThreads(ctx context.Context, scope Scope, ids []ThreadID) ([]ThreadID, error)
 	SetArchived(ctx context.Context, tenant TenantID, id ThreadID, archived bool) error
 	AddParticipants(ctx context.Context, tenant TenantID, id ThreadID, staff ...StaffID) error
 	RemoveParticipant(ctx context.Context, tenant TenantID, id ThreadID, staff StaffID) error
@@ -130,42 +132,18 @@ type MessageStore interface {
 	// Channel, ProviderID) or the same (Tenant, Author, ClientID) exists, it
 	// returns that message and created=false, and changes nothing.
 	AppendMessage(ctx context.Context, m Message) (msg Message, created bool, err error)
-	// AppendInbound files m, a customer's inbound message (m.ProviderID
-	// set), in the customer thread t names: CustomerThread(t) then
-	// AppendMessage with m.Thread set to that thread, as one atomic step, so
-	// a store can do it in a single statement. It returns the thread's row
-	// after the message (without Participants, Jobs and Assignees), the
-	// message, and created. A repeat of (Tenant, Channel, ProviderID)
-	// returns the first message and its thread's row with created=false and
-	// changes nothing. t.BusinessNumber not provisioned to t.Tenant is
-	// ErrNotFound, and changes nothing. With t.Tenant and m.Tenant empty, the
-	// tenant is the one t.BusinessNumber is provisioned to (ErrNotFound when
-	// none), and the thread and message returned carry it.
-	AppendInbound(ctx context.Context, t Thread, m Message) (thread Thread, msg Message, created bool, err error)
 	GetMessage(ctx context.Context, tenant TenantID, id MessageID) (Message, error)
 	// MessageByProviderID finds a message by its channel and provider id.
 	MessageByProviderID(ctx context.Context, tenant TenantID, channel, providerID string) (Message, error)
 	// MessageByClientID finds a message by its author and client id.
 	MessageByClientID(ctx context.Context, tenant TenantID, author StaffID, clientID string) (Message, error)
 	History(ctx context.Context, tenant TenantID, thread ThreadID, q HistoryQuery) (HistoryPage, error)
-	// VisibleHistory is History for the viewer scope is made for: the page
-	// when scope.Allows the thread, archived or not. A thread the scope's
-	// tenant does not have is ErrNotFound; one the scope does not allow is
-	// ErrForbidden, with messages or without. Scope.Allows is the rule, and
-	// the conformance suite checks that the two agree. (The store package
-	// checks and reads in one statement, where a GetThread first would
-	// take three.)
-	VisibleHistory(ctx context.Context, scope Scope, thread ThreadID, q HistoryQuery) (HistoryPage, error)
 	// ApplyStatus applies u to the message it names (u.Message, or else
 	// u.Channel + u.ProviderID) with Merge, atomically against concurrent
 	// updates of the same message, and returns the result and whether
 	// anything changed. A report u.Check refuses for the message changes
 	// nothing and is that error (a *StatusRefusedError, ErrConflict).
 	ApplyStatus(ctx context.Context, u StatusUpdate) (Message, bool, error)
-	// ApplyStatusFrom is ApplyStatus for a caller that has just read the
-	// message (have): the same result, with fewer round trips while the
-	// message has not changed since.
-	ApplyStatusFrom(ctx context.Context, have Message, u StatusUpdate) (Message, bool, error)
 }
 
 // ReadStore keeps per-viewer read horizons and answers unread counts.
@@ -179,9 +157,6 @@ type ReadStore interface {
 	// Badge returns the scope's staff member's unread messages summed over
 	// exactly the non-archived threads the scope allows.
 	Badge(ctx context.Context, scope Scope) (int64, error)
-	// Badges returns Badge for each scope, in the scopes' order, answered
-	// together (one statement for a new message's watchers).
-	Badges(ctx context.Context, scopes []Scope) ([]int64, error)
 }
 
 // DraftStore keeps drafts per author.

@@ -100,8 +100,8 @@ func (w *suggestWorld) service(t *testing.T, sg conversations.Suggester) *conver
 	t.Helper()
 	clk := &clock{now: suggestNow}
 	svc, err := conversations.NewService(conversations.Config{
-		Store: w.db, Policy: policy.Default(), Notifier: w.notes, Jobs: w.db, Suggester: sg,
-		Outbox: w.outbox, Channels: []conversations.Channel{w.sms}, Clock: clk.Now,
+		Store: newMemQueue(w.db, w.outbox), Policy: policy.Default(), Notifier: w.notes, Jobs: w.db, Suggester: sg,
+		Channels: []conversations.Channel{w.sms}, Clock: clk.Now,
 	})
 	require.NoError(t, err)
 	return svc
@@ -222,8 +222,7 @@ func TestSuggestionsWithoutJobContext(t *testing.T) {
 
 		// A host without Jobs.
 		svc, err := conversations.NewService(conversations.Config{
-			Store: db, Policy: policy.Default(), Suggester: w.sugg, Outbox: w.outbox,
-		})
+			Store: newMemQueue(db, w.outbox), Policy: policy.Default(), Suggester: w.sugg})
 		require.NoError(t, err)
 		ss, err = svc.Suggestions(ctx, w.admin, w.thread)
 		require.NoError(t, err)
@@ -379,7 +378,7 @@ func TestSuggestionsRefusals(t *testing.T) {
 		_, err = w.svc.Suggestions(ctx, w.disp, internal.ID)
 		assert.ErrorIs(t, err, conversations.ErrInvalid, "an internal thread")
 
-		noSuggester, err := conversations.NewService(conversations.Config{Store: db, Policy: policy.Default(), Jobs: db})
+		noSuggester, err := conversations.NewService(conversations.Config{Store: testdb.Under(db), Policy: policy.Default(), Jobs: db})
 		require.NoError(t, err)
 		_, err = noSuggester.Suggestions(ctx, w.disp, w.thread)
 		require.ErrorIs(t, err, conversations.ErrInvalid, "a Service without a Suggester")

@@ -176,7 +176,7 @@ func isBlank(s string) bool {
 }
 
 // checkContent checks a message's content with the Service's media rule.
-func (s *Service) checkContent(body string, media []Media, allowEmpty bool) error {
+func (s *core) checkContent(body string, media []Media, allowEmpty bool) error {
 	return ValidateContent(body, media, ContentRules{AllowEmpty: allowEmpty, AllowHTTPMedia: s.httpMedia})
 }
 

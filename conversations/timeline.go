@@ -15,7 +15,7 @@ import (
 
 // appendMessage stores m in t (through tx) and, when it is new, puts it on
 // its contact's timeline in the same transaction.
-func (s *Service) appendMessage(ctx context.Context, tx Store, t Thread, m Message) (Message, bool, error) {
+func (s *core) appendMessage(ctx context.Context, tx Store, t Thread, m Message) (Message, bool, error) {
 	m, created, err := tx.AppendMessage(ctx, m)
 	if err != nil || !created {
 		return m, created, err
@@ -25,7 +25,7 @@ func (s *Service) appendMessage(ctx context.Context, tx Store, t Thread, m Messa
 
 // recordTimeline puts m, just stored in t, on its contact's timeline through
 // tx: in the transaction for a TxTimeline, else as a queued job.
-func (s *Service) recordTimeline(ctx context.Context, tx Store, t Thread, m Message) error {
+func (s *core) recordTimeline(ctx context.Context, tx Store, t Thread, m Message) error {
 	if s.timeline == nil || t.Kind != ThreadCustomer {
 		return nil
 	}
@@ -36,7 +36,7 @@ func (s *Service) recordTimeline(ctx context.Context, tx Store, t Thread, m Mess
 }
 
 // deliverTimeline records m on the host's timeline (a DeliverTimeline job).
-func (s *Service) deliverTimeline(ctx context.Context, m Message) error {
+func (s *core) deliverTimeline(ctx context.Context, m Message) error {
 	if s.timeline == nil {
 		return nil
 	}

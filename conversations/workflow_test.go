@@ -35,8 +35,8 @@ func newFlowWorld(t *testing.T, db *store.DB, timeline conversations.Timeline) *
 		email: channeltest.NewFake(conversations.ChannelEmail), clock: &clock{now: time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)},
 		sender: "dispatch@" + string(w.tenant)[:8] + ".example.com"}
 	svc, err := conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Notifier: w.notes, Jobs: db, Timeline: timeline, Clock: fw.clock.Now,
-		Outbox: fw.outbox, Channels: []conversations.Channel{fw.sms, fw.email},
+		Store: newMemQueue(db, fw.outbox), Policy: policy.Default(), Notifier: w.notes, Jobs: db, Timeline: timeline, Clock: fw.clock.Now,
+		Channels: []conversations.Channel{fw.sms, fw.email},
 	})
 	require.NoError(t, err)
 	w.svc = svc

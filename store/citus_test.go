@@ -89,7 +89,7 @@ func TestHotStatementsRouteToOneShard(t *testing.T) {
 	if err := ob.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := conversations.NewService(conversations.Config{Store: db, Policy: policy.Default(), Outbox: ob})
+	svc, err := conversations.NewService(conversations.Config{Store: ob.Store(), Policy: policy.Default()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -247,13 +247,29 @@ func (s *DB) ConnConfig() *pgx.ConnConfig {
 
 // SQLTx returns the database/sql transaction a Store passed by Tx is bound
 // to, so that code sharing the database (a job queue) can write in the same
-// transaction. ok is false for a Store that is not a transaction-bound *DB.
+// transaction. ok is false for a Store that is not a transaction-bound *DB
+// (or a wrapper of one).
 func SQLTx(st conversations.Store) (tx *sql.Tx, ok bool) {
-	db, isDB := st.(*DB)
-	if !isDB || db.tx == nil {
+	db, isDB := boundDB(st)
+	if !isDB {
 		return nil, false
 	}
 	return db.tx.Tx, true
+}
+
+// boundDB finds the transaction-bound *DB st is, looking through Stores
+// that wrap one (an Unwrap method, as storetest.Plain has).
+func boundDB(st conversations.Store) (*DB, bool) {
+	for {
+		switch v := st.(type) {
+		case *DB:
+			return v, v.tx != nil
+		case interface{ Unwrap() conversations.Store }:
+			st = v.Unwrap()
+		default:
+			return nil, false
+		}
+	}
 }
 
 // Dialect returns DialectPostgres or DialectSQLite.

@@ -24,3 +24,17 @@ func TestStore(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.Citus(t) }, storetest.Seed(*seed))
 	})
 }
+
+// TestPlainStore runs the suite over the store's core methods alone: every
+// optional ability is hidden, so the scenarios meet the fallbacks a
+// Service builds (conversations.WithFallbacks), and they must keep the same
+// rules. (TestStore's differential checks the fast paths answer as those
+// fallbacks do.)
+func TestPlainStore(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) conversations.Store { return storetest.Plain(testdb.SQLite(t)) }, storetest.Seed(*seed))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) conversations.Store { return storetest.Plain(testdb.Postgres(t)) }, storetest.Seed(*seed))
+	})
+}

@@ -62,8 +62,8 @@ func (s *DB) Record(ctx context.Context, e conversations.TimelineEntry) error {
 // RecordTx records e inside tx, the transaction-bound store that holds the
 // message, so both commit together.
 func (s *DB) RecordTx(ctx context.Context, tx conversations.Store, e conversations.TimelineEntry) error {
-	db, ok := tx.(*DB)
-	if !ok || db.tx == nil {
+	db, ok := boundDB(tx)
+	if !ok {
 		return fmt.Errorf("store: record timeline: not a transaction of this store")
 	}
 	return db.Record(ctx, e)

@@ -9,39 +9,26 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-// Rule names one rule of the conversations.Suggester contract.
-type Rule = conversations.SuggestionRule
-
-// RuleError reports suggestions that break a rule of the Suggester contract.
-// It is not an ErrInvalid: the caller's request was fine, the answer was not.
-type RuleError = conversations.SuggestionError
-
-// The rules Validate checks, in the order it checks them: first the ones
-// conversations.CheckSuggestions holds for the Service, then what a text may
-// claim.
+// The contract a Suggester's answer must keep lives in conversations
+// (conversations.CheckSuggestions, its rules conversations.SuggestCount and
+// the others, and *conversations.SuggestionError). This package adds the
+// two rules about what a text may claim, which need the request to judge.
 const (
-	RuleCount      = conversations.SuggestCount
-	RuleNonEmpty   = conversations.SuggestNonEmpty
-	RulePlainText  = conversations.SuggestPlainText
-	RuleLength     = conversations.SuggestLength
-	RuleDistinct   = conversations.SuggestDistinct
-	RuleIntent     = conversations.SuggestIntent
-	RuleConfidence = conversations.SuggestConfidence
 	// RuleGrounded: no time, span or day the job does not hold, stated as
 	// fact. A time the customer named may come back only inside a question
 	// ("Would 5 PM work instead?"): asking is not confirming.
-	RuleGrounded Rule = "no time or day the job does not hold"
+	RuleGrounded conversations.SuggestionRule = "no time or day the job does not hold"
 	// RuleHonest: no action stated as done ("I've added that to the notes",
 	// "you've been refunded", "I booked you"), no price, percentage or free
 	// offer, no promise of a refund, discount or credit. The job holds none of
 	// these; a person must decide them.
-	RuleHonest Rule = "no action, price or discount the request does not hold"
+	RuleHonest conversations.SuggestionRule = "no action, price or discount the request does not hold"
 )
 
 // Validate checks suggestions against the conversations.Suggester contract
 // for req: conversations.CheckSuggestions, then that each text claims only
-// what the request holds. It returns the first broken rule as a *RuleError,
-// or nil.
+// what the request holds. It returns the first broken rule as a
+// *conversations.SuggestionError, or nil.
 //
 // Times are found by Mentions, in English and Spanish, in digits and words:
 // a clock time is grounded when it falls within fifteen minutes of the job's
@@ -58,20 +45,16 @@ func Validate(req conversations.SuggestRequest, ss []conversations.Suggestion) e
 	g := newGrounding(req)
 	for i, s := range ss {
 		if bad, ok := dishonest(s.Text); ok {
-			return &RuleError{Rule: RuleHonest, Index: i, Detail: fmt.Sprintf("says %q, which nobody did or decided", bad)}
+			return &conversations.SuggestionError{Rule: RuleHonest, Index: i, Detail: fmt.Sprintf("says %q, which nobody did or decided", bad)}
 		}
 		for _, m := range Mentions(g.withoutNames(s.Text)) {
 			if !g.supports(m) {
-				return &RuleError{Rule: RuleGrounded, Index: i, Detail: fmt.Sprintf("states %q, which the job does not hold", m.Text)}
+				return &conversations.SuggestionError{Rule: RuleGrounded, Index: i, Detail: fmt.Sprintf("states %q, which the job does not hold", m.Text)}
 			}
 		}
 	}
 	return nil
 }
-
-// Fold is the key under which two suggestion texts count as the same:
-// conversations.FoldSuggestion.
-func Fold(s string) string { return conversations.FoldSuggestion(s) }
 
 // etaSlack is how far from the job's ETA a stated time may be: "around 10"
 // for an ETA of 10:10 is honest rounding.

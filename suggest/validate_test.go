@@ -46,20 +46,20 @@ func TestValidate(t *testing.T) {
 		name string
 		req  conversations.SuggestRequest
 		ss   []conversations.Suggestion
-		rule suggest.Rule // "" means valid
+		rule conversations.SuggestionRule // "" means valid
 	}{
 		{"valid", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg("B")}, ""},
-		{"one", withMsg(nil, "hi"), []conversations.Suggestion{sg("A")}, suggest.RuleCount},
-		{"four", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg("B"), sg("C"), sg("D")}, suggest.RuleCount},
-		{"blank", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg(" \t")}, suggest.RuleNonEmpty},
-		{"bad utf-8", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg("B\xff")}, suggest.RulePlainText},
-		{"control", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg("B\x00")}, suggest.RulePlainText},
+		{"one", withMsg(nil, "hi"), []conversations.Suggestion{sg("A")}, conversations.SuggestCount},
+		{"four", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg("B"), sg("C"), sg("D")}, conversations.SuggestCount},
+		{"blank", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg(" \t")}, conversations.SuggestNonEmpty},
+		{"bad utf-8", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg("B\xff")}, conversations.SuggestPlainText},
+		{"control", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg("B\x00")}, conversations.SuggestPlainText},
 		{"newline is fine", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg("B\n– Sarah")}, ""},
-		{"321 runes", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg(strings.Repeat("é", 321))}, suggest.RuleLength},
+		{"321 runes", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg(strings.Repeat("é", 321))}, conversations.SuggestLength},
 		{"320 runes", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), sg(strings.Repeat("é", 320))}, ""},
-		{"same text, other case and spacing", withMsg(nil, "hi"), []conversations.Suggestion{sg("See you  soon"), sg("see you soon ")}, suggest.RuleDistinct},
-		{"intent", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), badIntent}, suggest.RuleIntent},
-		{"NaN confidence", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), nan}, suggest.RuleConfidence},
+		{"same text, other case and spacing", withMsg(nil, "hi"), []conversations.Suggestion{sg("See you  soon"), sg("see you soon ")}, conversations.SuggestDistinct},
+		{"intent", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), badIntent}, conversations.SuggestIntent},
+		{"NaN confidence", withMsg(nil, "hi"), []conversations.Suggestion{sg("A"), nan}, conversations.SuggestConfidence},
 		{"time with no job", withMsg(nil, "when?"), []conversations.Suggestion{sg("A"), sg("He'll be there at 2:30.")}, suggest.RuleGrounded},
 		{"time the job lacks", withMsg(noTimes, "when?"), []conversations.Suggestion{sg("A"), sg("Around 3pm")}, suggest.RuleGrounded},
 		{"minutes the job lacks", withMsg(noTimes, "when?"), []conversations.Suggestion{sg("A"), sg("He's 10-15 mins out")}, suggest.RuleGrounded},
@@ -109,7 +109,7 @@ func TestValidate(t *testing.T) {
 				}
 				return
 			}
-			var re *suggest.RuleError
+			var re *conversations.SuggestionError
 			if !errors.As(err, &re) || re.Rule != tt.rule {
 				t.Fatalf("got %v, want rule %q", err, tt.rule)
 			}

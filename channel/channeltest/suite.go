@@ -162,7 +162,7 @@ func testSendReturnsReceipt(t *testing.T, h Harness) {
 	s := setup(t, h)
 	const rule = "send-returns-receipt"
 	if s.Channel.Name() == "" {
-		t.Errorf("rule %s: Name() is the channel's name in the Router; got empty", rule)
+		t.Errorf("rule %s: Name() is the name the delivery Worker finds the channel by (conversations.Config.Channels); got empty", rule)
 	}
 	r, err := s.Channel.Send(t.Context(), message(s))
 	if err != nil {

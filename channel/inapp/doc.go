@@ -3,5 +3,5 @@
 // writing it to the store is its delivery, and the realtime notifier shows it
 // on staff devices. Send therefore only checks the message and returns a
 // Receipt that says delivered, with the message's own id as ProviderID, so
-// internal messages go through the same Router and delivery worker as SMS.
+// internal messages go through the same delivery Worker as SMS.
 package inapp

@@ -9,7 +9,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sendgrid/rest"
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
@@ -170,12 +169,12 @@ func (c *Channel) message(out conversations.Outbound) (*sgmail.SGMailV3, error) 
 	switch {
 	case subject == "":
 		return nil, conversations.Invalid("subject", "empty (an email needs one)")
-	case !utf8.ValidString(subject):
-		return nil, conversations.Invalid("subject", "not valid UTF-8")
 	case len(subject) > MaxSubjectBytes:
 		return nil, conversations.Invalid("subject", fmt.Sprintf("longer than %d bytes", MaxSubjectBytes))
-	case strings.ContainsFunc(subject, isControl):
-		return nil, conversations.Invalid("subject", "has line breaks or control characters")
+	}
+	// The characters a subject may hold are conversations' rule for a line.
+	if err := conversations.CheckLine("subject", subject, MaxSubjectBytes); err != nil {
+		return nil, err
 	}
 	if err := out.CheckContent(); err != nil {
 		return nil, err
@@ -228,7 +227,7 @@ func parseAddress(field, s string) (*mail.Address, error) {
 }
 
 func validName(s string) bool {
-	return utf8.ValidString(s) && len(s) <= maxNameBytes && !strings.ContainsFunc(s, isControl)
+	return len(s) <= maxNameBytes && conversations.CheckLine("name", s, maxNameBytes) == nil
 }
 
 // plausibleID reports whether s can be a SendGrid message id: short,

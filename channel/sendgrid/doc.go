@@ -34,7 +34,7 @@
 // batch (SignatureHeader, TimestampHeader; the key from WebhookConfig) and
 // the timestamp's freshness before it reads anything, then maps each event
 // of ours to a conversations.StatusUpdate for the Receiver
-// (*conversations.Service is one):
+// (*conversations.Hooks is one, and so *conversations.Service):
 //
 //	processed    → sending      accepted by SendGrid, not yet by the recipient's server
 //	deferred     → (no change)  the recipient's server said "later"; logged

@@ -35,7 +35,7 @@ func TestWorkflowEmailEndToEnd(t *testing.T) {
 		if err := ob.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		svc, err := conversations.NewService(conversations.Config{Store: db, Policy: policy.Default(), Outbox: ob, Channels: []conversations.Channel{ch}})
+		svc, err := conversations.NewService(conversations.Config{Store: ob.Store(), Policy: policy.Default(), Channels: []conversations.Channel{ch}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,14 +9,13 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/fieldtalk/fieldtalk/channel"
 	"github.com/fieldtalk/fieldtalk/channel/inapp"
 	"github.com/fieldtalk/fieldtalk/channel/sendgrid"
 	"github.com/fieldtalk/fieldtalk/channel/sendgrid/sendgridtest"
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-// A host wires the channel into its Router and mounts the event webhook.
+// A host hands the channel to its delivery Worker and mounts the event webhook.
 // The configuration comes from the host (the library never reads the
 // environment).
 func Example() {
@@ -27,11 +26,10 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	router, err := channel.NewRouter(email, inapp.New())
-	if err != nil {
-		panic(err)
-	}
-	_ = router // handed to the delivery worker
+	// The Worker (conversations.WorkerConfig.Channels, or Config.Channels)
+	// finds each message\'s channel by its Name().
+	channels := []conversations.Channel{email, inapp.New()}
+	_ = channels
 
 	var svc *conversations.Service // the host's, from conversations.NewService
 	events, err := sendgrid.NewWebhook(sendgrid.WebhookConfig{

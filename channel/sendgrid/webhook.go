@@ -14,7 +14,7 @@ import (
 )
 
 // Receiver is what the Webhook hands delivery reports to.
-// *conversations.Service satisfies it.
+// *conversations.Hooks (and so *conversations.Service) satisfies it.
 //
 // ApplyStatus must be idempotent and forward-only (the Service is): SendGrid
 // posts a batch again when it is unsure we got it, and its events arrive in

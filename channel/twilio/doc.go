@@ -21,7 +21,7 @@
 // over the public URL Twilio was configured with (Config.PublicURL plus the
 // request's path and query, never the Host header, which a proxy rewrites),
 // limits the body size, hands a verified message to a Receiver
-// (*conversations.Service is one) and answers with empty TwiML. The Receiver
+// (*conversations.Hooks is one, and so *conversations.Service) and answers with empty TwiML. The Receiver
 // dedupes repeated deliveries by Twilio's MessageSid.
 //
 // twiliotest fakes Twilio's REST API and signs webhooks for tests.

@@ -8,14 +8,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/fieldtalk/fieldtalk/channel"
 	"github.com/fieldtalk/fieldtalk/channel/inapp"
 	"github.com/fieldtalk/fieldtalk/channel/twilio"
 	"github.com/fieldtalk/fieldtalk/channel/twilio/twiliotest"
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-// A host wires the channel into its Router and mounts the webhooks. The
+// A host hands the channel to its delivery Worker and mounts the webhooks. The
 // configuration comes from the host (the library never reads the environment).
 func Example() {
 	cfg := twilio.Config{
@@ -28,11 +27,10 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	router, err := channel.NewRouter(sms, inapp.New())
-	if err != nil {
-		panic(err)
-	}
-	_ = router // handed to the delivery worker
+	// The Worker (conversations.WorkerConfig.Channels, or Config.Channels)
+	// finds each message\'s channel by its Name().
+	channels := []conversations.Channel{sms, inapp.New()}
+	_ = channels
 
 	var svc twilio.Receiver // the host's *conversations.Service
 	hooks, err := twilio.NewWebhooks(cfg, svc)

@@ -15,6 +15,10 @@ import (
 // parseInbound reads Twilio's incoming-message webhook form. The result has
 // no Tenant yet (the To number decides it). Every error wraps
 // conversations.ErrInvalid.
+// maxContentTypeRunes bounds a media item's content type (RFC 6838 allows
+// 127 characters for each of type and subtype).
+const maxContentTypeRunes = 255
+
 func parseInbound(form url.Values, region string, now time.Time) (conversations.InboundMessage, error) {
 	sid := first(form, "MessageSid", "SmsMessageSid", "SmsSid")
 	if !plausibleSID(sid) {
@@ -50,8 +54,8 @@ func parseInbound(form url.Values, region string, now time.Time) (conversations.
 			return conversations.InboundMessage{}, fmt.Errorf("MediaUrl%d: %w", i, err)
 		}
 		ct := form.Get("MediaContentType" + strconv.Itoa(i))
-		if len(ct) > 255 || !utf8.ValidString(ct) || strings.ContainsFunc(ct, isControl) {
-			return conversations.InboundMessage{}, conversations.Invalid(fmt.Sprintf("MediaContentType%d", i), "not a content type")
+		if err := conversations.CheckLine(fmt.Sprintf("MediaContentType%d", i), ct, maxContentTypeRunes); err != nil {
+			return conversations.InboundMessage{}, err
 		}
 		media = append(media, conversations.Media{URL: u, ContentType: ct})
 	}
@@ -127,5 +131,3 @@ func first(form url.Values, keys ...string) string {
 	}
 	return ""
 }
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -14,7 +14,7 @@ import (
 )
 
 // Receiver is what the webhook handlers hand verified messages to.
-// *conversations.Service satisfies it.
+// *conversations.Hooks (and so *conversations.Service) satisfies it.
 //
 // Its errors decide the answer Twilio gets: ErrInvalid is 400, ErrNotFound
 // 404, ErrForbidden 403, ErrConflict 409; ErrUnavailable, a temporary

@@ -65,8 +65,7 @@ func (e *env) measureDelivery(ctx context.Context, log io.Writer) (row, error) {
 	if _, err := e.base.Exec(ctx, "DELETE FROM river_job WHERE queue = $1 AND state <> 'completed'", outbox.Queue); err != nil {
 		return row{}, fmt.Errorf("delivery: clear the queue: %w", err)
 	}
-	svc, err := conversations.NewService(conversations.Config{Store: e.db, Policy: policy.Default(), Outbox: ob,
-		Channels: []conversations.Channel{ch}})
+	svc, err := conversations.NewService(conversations.Config{Store: ob.Store(), Policy: policy.Default(), Channels: []conversations.Channel{ch}})
 	if err != nil {
 		return row{}, err
 	}

@@ -124,8 +124,8 @@ func newRules(c *clock) (*rules.Suggester, error) {
 
 func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n conversations.Notifier, chs []conversations.Channel, c *clock) (*conversations.Service, error) {
 	return conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
-		Timeline: db, Outbox: ob, Channels: chs, Clock: c.Now,
+		Store: ob.Store(), Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
+		Timeline: db, Channels: chs, Clock: c.Now,
 	})
 }
 

@@ -56,7 +56,7 @@ func benchOutbox(b *testing.B, kind string, concurrent bool) {
 	must(b, err)
 	must(b, ob.Migrate(ctx))
 	svc, err := conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Outbox: ob, Channels: []conversations.Channel{newTwilio(b, fake)},
+		Store: ob.Store(), Policy: policy.Default(), Channels: []conversations.Channel{newTwilio(b, fake)},
 	})
 	must(b, err)
 	tenant := conversations.TenantID("bench")

@@ -3,9 +3,12 @@
 // database as the store, so that a message and its delivery job commit in
 // one transaction.
 //
-// The Service stores an outbound message as queued and calls Enqueue in the
-// same transaction; once committed, a River worker calls
-// Service.Deliver for it, retrying transient failures with jittered
+// The Outbox belongs to the store it was made on: Store returns that
+// store.DB carrying the Outbox (a conversations.QueueStore), which is what
+// the Service parts that queue work take, so a message and its job can only
+// be written by one database. The Service stores an outbound message as
+// queued and calls Enqueue in the same transaction; once committed, a River
+// worker calls Deliver (conversations.Worker) for it, retrying transient failures with jittered
 // exponential backoff (and the provider's Retry-After, when longer) within a
 // budget of attempts. River locks a job while it runs, so any number of host
 // instances can work the queue without delivering a message twice; a worker
@@ -16,9 +19,9 @@
 // pgx listener, so a job starts milliseconds after its transaction commits;
 // on SQLite (riversqlite) it polls.
 //
-//	ob, err := outbox.New(db)
+//	ob, err := outbox.New(ctx, db)
 //	err = ob.Migrate(ctx) // River's tables, beside db.Migrate's
-//	svc, err := conversations.NewService(conversations.Config{Store: db, Outbox: ob, ...})
+//	svc, err := conversations.NewService(conversations.Config{Store: ob.Store(), ...})
 //	err = ob.Start(ctx, svc)
 //	defer ob.Stop(ctx)
 package outbox

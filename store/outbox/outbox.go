@@ -29,7 +29,8 @@ const Queue = "fieldtalk_outbound"
 
 const defaultMaxAttempts = 14
 
-// Deliverer makes one delivery attempt; *conversations.Service is one.
+// Deliverer makes one delivery attempt; *conversations.Worker (and so
+// *conversations.Service) is one.
 type Deliverer interface {
 	Deliver(ctx context.Context, a conversations.DeliverAttempt) error
 }
@@ -246,6 +247,24 @@ func (o *Outbox) Enqueue(ctx context.Context, tx conversations.Store, d conversa
 		return fmt.Errorf("outbox: enqueue: %w", err)
 	}
 	return nil
+}
+
+// Store is the store.DB an Outbox was made on, carrying the Outbox: the
+// conversations.QueueStore that the Service parts which queue work take.
+// Its Tx and every other method are the DB's.
+type Store struct {
+	*store.DB
+	o *Outbox
+}
+
+var _ conversations.QueueStore = (*Store)(nil)
+
+// Store returns the DB the Outbox was made on, with the Outbox as its queue.
+func (o *Outbox) Store() *Store { return &Store{DB: o.db, o: o} }
+
+// Enqueue is the Outbox's Enqueue.
+func (s *Store) Enqueue(ctx context.Context, tx conversations.Store, d conversations.Delivery) error {
+	return s.o.Enqueue(ctx, tx, d)
 }
 
 // Start begins delivering through d (usually the *conversations.Service).

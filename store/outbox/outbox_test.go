@@ -77,7 +77,7 @@ func running(t *testing.T, db *store.DB, ch conversations.Channel, opts ...outbo
 	require.NoError(t, err)
 	require.NoError(t, ob.Migrate(ctx))
 	svc, err := conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Outbox: ob, Channels: []conversations.Channel{ch},
+		Store: ob.Store(), Policy: policy.Default(), Channels: []conversations.Channel{ch},
 	})
 	require.NoError(t, err)
 	require.NoError(t, ob.Start(ctx, svc))

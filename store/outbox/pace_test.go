@@ -27,7 +27,7 @@ func paced(t *testing.T, db *store.DB, fake *twiliotest.Server) (*conversations.
 	require.NoError(t, err)
 	require.NoError(t, ob.Migrate(ctx))
 	svc, err := conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Outbox: ob, Pacer: ob, Channels: []conversations.Channel{newTwilio(t, fake)},
+		Store: ob.Store(), Policy: policy.Default(), Pacer: ob, Channels: []conversations.Channel{newTwilio(t, fake)},
 	})
 	require.NoError(t, err)
 	require.NoError(t, ob.Start(ctx, svc))

@@ -84,8 +84,7 @@ func worker(dsn string) int {
 		return fail(err)
 	}
 	svc, err := conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Outbox: ob,
-		Channels: []conversations.Channel{crashing{Channel: tw, mode: os.Getenv(envCrash)}},
+		Store: ob.Store(), Policy: policy.Default(), Channels: []conversations.Channel{crashing{Channel: tw, mode: os.Getenv(envCrash)}},
 	})
 	if err != nil {
 		return fail(err)
@@ -185,7 +184,7 @@ func queuer(t *testing.T, db *store.DB) *conversations.Service {
 	ob, err := outbox.New(context.Background(), db, fast()...)
 	require.NoError(t, err)
 	require.NoError(t, ob.Migrate(context.Background()))
-	svc, err := conversations.NewService(conversations.Config{Store: db, Policy: policy.Default(), Outbox: ob})
+	svc, err := conversations.NewService(conversations.Config{Store: ob.Store(), Policy: policy.Default()})
 	require.NoError(t, err)
 	return svc
 }

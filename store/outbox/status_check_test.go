@@ -87,7 +87,7 @@ func TestStatusChecksStopAfterTheirBound(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, ob.Migrate(ctx))
 	svc, err := conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Outbox: ob, StatusCheckFor: 2 * time.Second,
+		Store: ob.Store(), Policy: policy.Default(), StatusCheckFor: 2 * time.Second,
 		Channels: []conversations.Channel{checkingTwilio(t, fake, 200*time.Millisecond)},
 	})
 	require.NoError(t, err)

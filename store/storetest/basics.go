@@ -6,7 +6,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-func testStaff(t *testing.T, s conversations.Store) {
+func testStaff(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	a := f.staff(conversations.RoleTechnician)
 	b := f.staff(conversations.RoleDispatcher)
@@ -52,7 +52,7 @@ func testStaff(t *testing.T, s conversations.Store) {
 	wantErr(t, err, conversations.ErrInvalid, "PutStaff: an empty id is ErrInvalid")
 }
 
-func testNumbers(t *testing.T, s conversations.Store) {
+func testNumbers(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	g := f.other()
 	n1 := "+1555" + string(conversations.NewID[conversations.TenantID]())[:8] + "1"
@@ -114,7 +114,7 @@ func testNumbers(t *testing.T, s conversations.Store) {
 	}
 }
 
-func testOptOut(t *testing.T, s conversations.Store) {
+func testOptOut(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	g := f.other()
 	addr := "+15557770001"

@@ -14,7 +14,7 @@ import (
 // and archive toggles on the same customer threads, then requires every
 // badge (kept by counters for dispatchers) to equal the sum recomputed from
 // the threads' LastSeq and each person's read horizon.
-func testConcurrentCounters(t *testing.T, s conversations.Store) {
+func testConcurrentCounters(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	var people []conversations.Staff
 	for range 3 {
@@ -97,7 +97,7 @@ func testConcurrentCounters(t *testing.T, s conversations.Store) {
 
 // testConcurrentVisibility links a job to threads while its assignees change
 // at the same time: every assignee must end up seeing every linked thread.
-func testConcurrentVisibility(t *testing.T, s conversations.Store) {
+func testConcurrentVisibility(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	job := f.job()
 	var staff []conversations.Staff

@@ -116,7 +116,8 @@ func (m *mTenant) badge(sc conversations.Scope) int64 {
 
 type differential struct {
 	t       *testing.T
-	s       conversations.Store
+	s       conversations.FastStore
+	plain   conversations.FastStore // s's core methods only, through the fallbacks
 	ctx     context.Context
 	rng     *rand.Rand
 	tenants []*mTenant
@@ -124,9 +125,9 @@ type differential struct {
 	step    int
 }
 
-func testDifferential(t *testing.T, s conversations.Store, seed int64, rounds int) {
+func testDifferential(t *testing.T, s conversations.FastStore, seed int64, rounds int) {
 	d := &differential{
-		t: t, s: s, ctx: context.Background(),
+		t: t, s: s, plain: conversations.WithFallbacks(Plain(s)), ctx: context.Background(),
 		rng:   rand.New(rand.NewPCG(uint64(seed), 0x5eed)),
 		clock: time.Date(2024, 6, 1, 8, 0, 0, 0, time.UTC),
 	}
@@ -474,6 +475,11 @@ func (d *differential) check(when string) {
 	scopes, want = append(scopes, conversations.Scope{Tenant: d.tenants[0].id}), append(want, 0)
 	got, err := d.s.Badges(d.ctx, scopes)
 	must(t, err, "Badges")
+	fallback, err := d.plain.Badges(d.ctx, scopes)
+	must(t, err, "Badges (fallback)")
+	if !slices.Equal(got, fallback) {
+		t.Errorf("%s: Badges must answer as Badge does scope by scope (the fallback):\n got %v\nwant %v", when, got, fallback)
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: Badges must equal each scope's badge, in order:\n got %v\nwant %v", when, got, want)
 	}
@@ -553,6 +559,9 @@ func (d *differential) compareVisible(m *mTenant, sc conversations.Scope, label 
 		d.t.Errorf("%s: VisibleThreads: %v", label, err)
 		return
 	}
+	if fallback, err := d.plain.VisibleThreads(d.ctx, sc, ids); err != nil || !slices.Equal(got, fallback) {
+		d.t.Errorf("%s: VisibleThreads must answer as GetThread and Scope.Allows do (the fallback):\n got %v\nwant %v (%v)", label, got, fallback, err)
+	}
 	if !slices.Equal(got, want) {
 		d.t.Errorf("%s: VisibleThreads must return exactly the threads Scope.Allows, sorted:\n got %v\nwant %v", label, got, want)
 	}
@@ -569,6 +578,9 @@ func (d *differential) compareHistory(m *mTenant, sc conversations.Scope, mt *mT
 		if !errors.Is(err, conversations.ErrForbidden) {
 			d.t.Errorf("%s: VisibleHistory of a thread Scope.Allows not must be ErrForbidden: got %v", label, err)
 		}
+		if _, err := d.plain.VisibleHistory(d.ctx, sc, mt.th.ID, conversations.HistoryQuery{Limit: limit}); !errors.Is(err, conversations.ErrForbidden) {
+			d.t.Errorf("%s: the fallback VisibleHistory of a thread Scope.Allows not must be ErrForbidden: got %v", label, err)
+		}
 		return
 	}
 	var got []conversations.MessageID
@@ -578,6 +590,9 @@ func (d *differential) compareHistory(m *mTenant, sc conversations.Scope, mt *mT
 		if err != nil {
 			d.t.Errorf("%s: VisibleHistory of a thread Scope.Allows must be its page: got %v", label, err)
 			return
+		}
+		if fp, err := d.plain.VisibleHistory(d.ctx, sc, mt.th.ID, q); err != nil || !sameMessages(p.Messages, fp.Messages) || p.NextBefore != fp.NextBefore {
+			d.t.Errorf("%s: VisibleHistory must answer as GetThread, Scope.Allows and History do (the fallback): %v", label, err)
 		}
 		for _, msg := range p.Messages {
 			if msg.Thread != mt.th.ID || msg.Tenant != m.id {
@@ -626,4 +641,12 @@ func (d *differential) compareBadge(m *mTenant, sc conversations.Scope, label st
 	if want := m.badge(sc); got != want {
 		d.t.Errorf("%s: Badge must equal the sum of Unread over the threads Scope.Allows: got %d, want %d", label, got, want)
 	}
+}
+
+// sameMessages reports whether two pages hold the same messages in the
+// same order, as they were stored (id, seq, status).
+func sameMessages(a, b []conversations.Message) bool {
+	return slices.EqualFunc(a, b, func(x, y conversations.Message) bool {
+		return x.ID == y.ID && x.Seq == y.Seq && x.Status == y.Status && x.Body == y.Body
+	})
 }

@@ -15,4 +15,12 @@
 // and requires every viewer's Inbox (all pages, every filter), Badge and
 // GetThread to match what policy.Default's Scope allows in the model. The
 // seeds it uses are logged when it fails; pass one back with Seed to replay.
+//
+// The optional abilities (conversations.InboundAppender and the others a
+// conversations.FastStore has) are checked when a store has them, and through
+// conversations.WithFallbacks when it does not, by the same scenarios; the
+// differential also requires a store's own VisibleHistory, Badges and
+// VisibleThreads to answer exactly as the fallbacks over its core methods.
+// Plain hides a store's optional abilities: run the suite, or a Service's
+// tests, over Plain(st) to check the fallbacks on that store.
 package storetest

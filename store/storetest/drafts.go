@@ -7,7 +7,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-func testDrafts(t *testing.T, s conversations.Store) {
+func testDrafts(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	a := f.staff(conversations.RoleTechnician)
 	b := f.staff(conversations.RoleTechnician)

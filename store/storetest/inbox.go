@@ -9,7 +9,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-func testInboxPaging(t *testing.T, s conversations.Store) {
+func testInboxPaging(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	disp := f.staff(conversations.RoleDispatcher)
 	sc := conversations.Scope{Tenant: f.tenant, Staff: disp.ID, AllCustomer: true, Participant: true}
@@ -55,7 +55,7 @@ func testInboxPaging(t *testing.T, s conversations.Store) {
 	}
 }
 
-func testInboxOrder(t *testing.T, s conversations.Store) {
+func testInboxOrder(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	disp := f.staff(conversations.RoleDispatcher)
 	sc := conversations.Scope{Tenant: f.tenant, Staff: disp.ID, AllCustomer: true, AllInternal: true, Participant: true}

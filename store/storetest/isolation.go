@@ -13,7 +13,7 @@ import (
 // business number layout and customer addresses, then has B's staff reach for
 // A's rows by id through every method: nothing of A may be read, counted,
 // paged to or changed.
-func testTenantIsolation(t *testing.T, s conversations.Store) {
+func testTenantIsolation(t *testing.T, s conversations.FastStore) {
 	a := newFixture(t, s)
 	b := a.other()
 	rules := policy.Default()

@@ -11,7 +11,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-func testAppendMessage(t *testing.T, s conversations.Store) {
+func testAppendMessage(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	tech := f.staff(conversations.RoleTechnician)
 	th := f.customer()
@@ -83,7 +83,7 @@ func testAppendMessage(t *testing.T, s conversations.Store) {
 	}
 }
 
-func testIdempotency(t *testing.T, s conversations.Store) {
+func testIdempotency(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	tech := f.staff(conversations.RoleTechnician)
 	th := f.customer()
@@ -193,7 +193,7 @@ func testIdempotency(t *testing.T, s conversations.Store) {
 	}
 }
 
-func testConcurrentAppend(t *testing.T, s conversations.Store) {
+func testConcurrentAppend(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	disp := f.staff(conversations.RoleDispatcher)
 	th := f.customer()
@@ -247,7 +247,7 @@ func testConcurrentAppend(t *testing.T, s conversations.Store) {
 	}
 }
 
-func testTimestamps(t *testing.T, s conversations.Store) {
+func testTimestamps(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	th := f.customer()
 	zone := time.FixedZone("UTC-7", -7*3600)
@@ -272,7 +272,7 @@ func testTimestamps(t *testing.T, s conversations.Store) {
 	}
 }
 
-func testHistory(t *testing.T, s conversations.Store) {
+func testHistory(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	th := f.customer()
 	for i := range 7 {
@@ -327,7 +327,7 @@ var outboundStatuses = []conversations.Status{
 	conversations.StatusUndelivered, conversations.StatusFailed,
 }
 
-func testStatusPrecedence(t *testing.T, s conversations.Store) {
+func testStatusPrecedence(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	tech := f.staff(conversations.RoleTechnician)
 	th := f.customer()
@@ -372,7 +372,7 @@ func testStatusPrecedence(t *testing.T, s conversations.Store) {
 	}
 }
 
-func testApplyStatus(t *testing.T, s conversations.Store) {
+func testApplyStatus(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	tech := f.staff(conversations.RoleTechnician)
 	th := f.customer()

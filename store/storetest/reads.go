@@ -7,7 +7,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/policy"
 )
 
-func testBadgeAndUnread(t *testing.T, s conversations.Store) {
+func testBadgeAndUnread(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	rules := policy.Default()
 	disp := f.staff(conversations.RoleDispatcher)

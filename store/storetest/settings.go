@@ -7,7 +7,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-func testSettings(t *testing.T, s conversations.Store) {
+func testSettings(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	got, err := s.GetSettings(f.ctx, f.tenant)
 	must(t, err, "GetSettings(never saved)")

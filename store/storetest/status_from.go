@@ -9,7 +9,7 @@ import (
 
 // testApplyStatusFrom: on the message as read it is ApplyStatus; on a
 // stale copy it loses nothing a concurrent report wrote.
-func testApplyStatusFrom(t *testing.T, s conversations.Store) {
+func testApplyStatusFrom(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	tech := f.staff(conversations.RoleTechnician)
 	th := f.customer()

@@ -6,7 +6,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-func testSuggestions(t *testing.T, s conversations.Store) {
+func testSuggestions(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	a := f.staff(conversations.RoleDispatcher)
 	b := f.staff(conversations.RoleDispatcher)

@@ -41,11 +41,18 @@ const fixedSeed = 20240601
 
 type scenario struct {
 	name string
-	fn   func(t *testing.T, s conversations.Store)
+	fn   func(t *testing.T, s conversations.FastStore)
 }
 
 // Run runs the suite. newStore returns a fresh store for one scenario; it
 // may register cleanups on the t it is given.
+//
+// The scenarios call the optional abilities (conversations.InboundAppender
+// and the others in conversations/fastpath.go) through
+// conversations.WithFallbacks: an ability the store implements is checked
+// as its own, one it lacks through the fallback the Service would use, so
+// both meet the same rules. The differential also checks that a store's own
+// fast paths answer exactly as the fallbacks over its core methods.
 func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...Option) {
 	o := options{rounds: 3}
 	for _, opt := range opts {
@@ -84,10 +91,11 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 		{"TenantIsolation", testTenantIsolation},
 		{"Tx", testTx},
 	}
+	logAbilities(t, newStore(t))
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			sc.fn(t, newStore(t))
+			sc.fn(t, conversations.WithFallbacks(newStore(t)))
 		})
 	}
 	seeds := append([]int64{fixedSeed}, o.seeds...)
@@ -102,7 +110,7 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 					t.Logf("storetest: differential test failed with seed %d; replay it with storetest.Seed(%d)", seed, seed)
 				}
 			})
-			testDifferential(t, newStore(t), seed, o.rounds)
+			testDifferential(t, conversations.WithFallbacks(newStore(t)), seed, o.rounds)
 		})
 	}
 }
@@ -110,14 +118,14 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 // fixture creates uniquely named data in one store for one scenario.
 type fixture struct {
 	t      *testing.T
-	s      conversations.Store
+	s      conversations.FastStore
 	ctx    context.Context
 	tenant conversations.TenantID
 	mu     *sync.Mutex // guards clock: concurrency scenarios tick from many goroutines
 	clock  time.Time
 }
 
-func newFixture(t *testing.T, s conversations.Store) *fixture {
+func newFixture(t *testing.T, s conversations.FastStore) *fixture {
 	return &fixture{
 		t: t, s: s, ctx: context.Background(),
 		tenant: "tenant-" + conversations.NewID[conversations.TenantID](),

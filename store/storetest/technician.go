@@ -61,7 +61,7 @@ func (v techView) want(when string, rows ...row) {
 	}
 }
 
-func testTechnicianInboxFollowsThreads(t *testing.T, s conversations.Store) {
+func testTechnicianInboxFollowsThreads(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	tech := f.staff(conversations.RoleTechnician)
 	disp := f.staff(conversations.RoleDispatcher)
@@ -133,7 +133,7 @@ func testTechnicianInboxFollowsThreads(t *testing.T, s conversations.Store) {
 // testLateVisibility gives a technician a thread that already has messages
 // (and their reads of it) in every way one can: as a participant, by an
 // assignment to a linked job, by a job linked to a thread, at creation.
-func testLateVisibility(t *testing.T, s conversations.Store) {
+func testLateVisibility(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	disp := f.staff(conversations.RoleDispatcher)
 	mk := func(n int) conversations.Thread {
@@ -210,7 +210,7 @@ func testLateVisibility(t *testing.T, s conversations.Store) {
 // must then see the thread as it is. (The pause only gives the racing call
 // time to reach the store; the outcome must be right however long it
 // waits.)
-func testVisibilityRaces(t *testing.T, s conversations.Store) {
+func testVisibilityRaces(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	race := func(what string, grant func(tx conversations.Store) error, other func() error) {
 		t.Helper()
@@ -275,7 +275,7 @@ func testVisibilityRaces(t *testing.T, s conversations.Store) {
 // archive toggles, assignment changes and participant changes on the same
 // threads, then requires each technician's inbox and badge to agree with
 // the threads' LastSeq and their read horizons as the store reports them.
-func testConcurrentTechnicianCounts(t *testing.T, s conversations.Store) {
+func testConcurrentTechnicianCounts(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	job := f.job()
 	var techs []conversations.Staff

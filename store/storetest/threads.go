@@ -8,7 +8,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-func testThreads(t *testing.T, s conversations.Store) {
+func testThreads(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	a := f.staff(conversations.RoleTechnician)
 	b := f.staff(conversations.RoleTechnician)
@@ -102,7 +102,7 @@ func testThreads(t *testing.T, s conversations.Store) {
 	wantErr(t, err, conversations.ErrInvalid, "CustomerThread: no phone and no email is ErrInvalid")
 }
 
-func testCustomerThreadRace(t *testing.T, s conversations.Store) {
+func testCustomerThreadRace(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	key := conversations.Thread{Tenant: f.tenant, BusinessNumber: "+15550000000",
 		Contact: conversations.Contact{Phone: "+1555" + string(conversations.NewID[conversations.ThreadID]())}}
@@ -145,7 +145,7 @@ func testCustomerThreadRace(t *testing.T, s conversations.Store) {
 	}
 }
 
-func testAssignments(t *testing.T, s conversations.Store) {
+func testAssignments(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	a := f.staff(conversations.RoleTechnician)
 	b := f.staff(conversations.RoleTechnician)

@@ -9,7 +9,7 @@ import (
 
 var errRollback = errors.New("storetest: roll back")
 
-func testTx(t *testing.T, s conversations.Store) {
+func testTx(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	th := f.customer()
 
@@ -37,7 +37,7 @@ func testTx(t *testing.T, s conversations.Store) {
 			if p, err := inner.History(f.ctx, f.tenant, th.ID, conversations.HistoryQuery{}); err != nil || len(p.Messages) != 1 {
 				t.Errorf("Tx: History in a transaction sees its writes: %d messages, %v", len(p.Messages), err)
 			}
-			if p, err := inner.VisibleHistory(f.ctx, sc, th.ID, conversations.HistoryQuery{}); err != nil || len(p.Messages) != 1 {
+			if p, err := conversations.WithFallbacks(inner).VisibleHistory(f.ctx, sc, th.ID, conversations.HistoryQuery{}); err != nil || len(p.Messages) != 1 {
 				t.Errorf("Tx: VisibleHistory in a transaction sees its writes: %d messages, %v", len(p.Messages), err)
 			}
 			return errRollback

@@ -9,7 +9,7 @@ import (
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
 
-func testVisibleHistory(t *testing.T, s conversations.Store) {
+func testVisibleHistory(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
 	disp := f.staff(conversations.RoleDispatcher)
 	tech := f.staff(conversations.RoleTechnician)

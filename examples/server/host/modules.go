@@ -281,8 +281,8 @@ func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n c
 	slices.Sort(names)
 	log.Info("channels", slog.Any("names", names))
 	return conversations.NewService(conversations.Config{
-		Store: db, Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
-		Timeline: db, Outbox: ob, Pacer: ob, Channels: chs, Logger: log, AllowHTTPMedia: cfg.AllowHTTPMedia, TracerProvider: tp, MeterProvider: mp,
+		Store: ob.Store(), Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
+		Timeline: db, Pacer: ob, Channels: chs, Logger: log, AllowHTTPMedia: cfg.AllowHTTPMedia, TracerProvider: tp, MeterProvider: mp,
 	})
 }
 
