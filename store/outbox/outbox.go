@@ -63,6 +63,7 @@ type config struct {
 	pollInterval time.Duration
 	sweepEvery   time.Duration // sweep.go
 	sweepWindow  time.Duration
+	sweepMinAge  time.Duration
 
 	tracerProvider trace.TracerProvider // telemetry.go
 	meterProvider  metric.MeterProvider
@@ -132,7 +133,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		log: slog.New(slog.DiscardHandler), maxAttempts: defaultMaxAttempts, workers: 20,
 		backoffBase: 2 * time.Second, backoffMax: time.Hour,
 		jobTimeout: time.Minute, rescueAfter: 5 * time.Minute, pollInterval: time.Second,
-		sweepEvery: time.Hour, sweepWindow: conversations.DefaultStatusCheckFor,
+		sweepEvery: time.Hour, sweepWindow: conversations.DefaultStatusCheckFor, sweepMinAge: 15 * time.Minute,
 	}
 	if sqlite {
 		cfg.workers, cfg.pollInterval = 4, 100*time.Millisecond
@@ -151,8 +152,8 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		return nil, conversations.Invalid("outbox.rescue_after", "at least the job timeout")
 	case cfg.pollInterval <= 0:
 		return nil, conversations.Invalid("outbox.poll_interval", "must be positive")
-	case cfg.sweepEvery == 0 || cfg.sweepWindow <= 0:
-		return nil, conversations.Invalid("outbox.status_sweep", "every must be non-zero (negative: off) and the window positive")
+	case cfg.sweepEvery == 0 || cfg.sweepWindow <= 0 || cfg.sweepMinAge < 0 || cfg.sweepMinAge >= cfg.sweepWindow:
+		return nil, conversations.Invalid("outbox.status_sweep", "every must be non-zero (negative: off), the window positive and the minimum age from zero to less than the window")
 	}
 	o := &Outbox{db: db, cfg: cfg}
 	if sqlite {

@@ -58,15 +58,22 @@ func (c *config) periodicJobs() []*river.PeriodicJob {
 		}, &river.PeriodicJobOpts{RunOnStart: true})}
 }
 
+// WithStatusSweepMinAge leaves messages younger than d to their own
+// delivery job (default 15 minutes): since status checks exist, every
+// accepted message has one, so only older messages can lack it, and a
+// sweep that skips the young ones does not look up the jobs of a busy
+// queue one by one.
+func WithStatusSweepMinAge(d time.Duration) Option { return func(c *config) { c.sweepMinAge = d } }
+
 // SweepStatusChecks runs the status sweep now and returns how many
 // messages it gave a job. The periodic job calls it; hosts that turned the
 // schedule off may call it themselves.
 func (o *Outbox) SweepStatusChecks(ctx context.Context) (int, error) {
-	since := time.Now().Add(-o.cfg.sweepWindow)
+	now := time.Now()
 	var after conversations.MessageID
 	scheduled := 0
 	for {
-		page, err := o.db.UnfinishedOutbound(ctx, since, after, sweepPage)
+		page, err := o.db.UnfinishedOutbound(ctx, now.Add(-o.cfg.sweepWindow), now.Add(-o.cfg.sweepMinAge), after, sweepPage)
 		if err != nil {
 			return scheduled, fmt.Errorf("outbox: status sweep: %w", err)
 		}
