@@ -30,7 +30,7 @@ import (
 //     4 senders), the clock from the first accept to the last delivery (so
 //     bound by whichever of accepting and delivering is slower);
 //
-//   - prefilled+accepting: b.N messages are queued first, then the workers
+//   - prefilled+accepting (PostgreSQL): b.N messages are queued first, then the workers
 //     start while 4 senders keep accepting (SendSMS); the clock runs until
 //     the first b.N deliveries are made, and msgs/s counts every delivery
 //     in that time, accepted/s every accept;
@@ -44,6 +44,12 @@ import (
 func BenchmarkDeliveryThroughput(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		for _, mode := range []string{"queued", "prefilled+accepting", "concurrent"} {
+			if kind == "sqlite" && mode == "prefilled+accepting" {
+				// One writer at a time: the four senders hold the write lock
+				// and the workers get next to none of it (4 deliveries a
+				// second at 200 messages; at 2,000 a call failed).
+				continue
+			}
 			b.Run(kind+"/"+mode, func(b *testing.B) { benchOutbox(b, kind, mode) })
 		}
 	}
