@@ -72,6 +72,7 @@ type FastStore interface {
 	BadgesCounter
 	VisibleThreadsFilter
 	StatusFromApplier
+	DeliveryReader
 }
 
 // WithFallbacks returns st with every optional ability: st's own where it
@@ -94,6 +95,7 @@ type fastPaths struct {
 	badges     BadgesCounter
 	threads    VisibleThreadsFilter
 	statusFrom StatusFromApplier
+	delivery   DeliveryReader
 }
 
 func findFastPaths(st Store) fastPaths {
@@ -103,6 +105,7 @@ func findFastPaths(st Store) fastPaths {
 	f.badges, _ = st.(BadgesCounter)
 	f.threads, _ = st.(VisibleThreadsFilter)
 	f.statusFrom, _ = st.(StatusFromApplier)
+	f.delivery, _ = st.(DeliveryReader)
 	return f
 }
 

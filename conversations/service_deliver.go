@@ -44,10 +44,11 @@ func (s *Worker) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 	if a.Tenant == "" || a.Message == "" {
 		return Invalid("delivery", "tenant and message are required")
 	}
-	m, err := s.store.GetMessage(ctx, a.Tenant, a.Message)
+	d, err := s.readForDelivery(ctx, a)
 	if err != nil {
 		return err
 	}
+	m := d.Message
 	switch a.Kind {
 	case DeliverTimeline:
 		return s.deliverTimeline(ctx, m)
@@ -69,7 +70,7 @@ func (s *Worker) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 	if err := s.pace(ctx, m); err != nil {
 		return err
 	}
-	if reason, ok, err := s.mayStillSend(ctx, m); err != nil {
+	if reason, ok, err := s.mayStillSend(ctx, d); err != nil {
 		return err
 	} else if !ok {
 		return s.fail(ctx, m, "", reason)
@@ -89,7 +90,7 @@ func (s *Worker) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 	if !ok {
 		return s.retry(ctx, m, a, m.Status == StatusSending, &RetryError{Err: fmt.Errorf("conversations: deliver: no %q channel configured", m.Channel)})
 	}
-	out, err := s.outbound(ctx, m)
+	out, err := s.outbound(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -165,9 +166,10 @@ const maxPaceSleep = 5 * time.Second
 
 // mayStillSend re-checks, at send time, what may have changed since the
 // message was accepted.
-func (s *core) mayStillSend(ctx context.Context, m Message) (reason string, ok bool, err error) {
+func (s *core) mayStillSend(ctx context.Context, d DeliveryRead) (reason string, ok bool, err error) {
+	m := d.Message
 	if m.Channel == ChannelSMS || m.Channel == ChannelEmail {
-		_, out, err := s.store.OptedOut(ctx, m.Tenant, m.To)
+		out, err := s.optedOut(ctx, d)
 		if err != nil {
 			return "", false, err
 		}
@@ -178,7 +180,7 @@ func (s *core) mayStillSend(ctx context.Context, m Message) (reason string, ok b
 	if m.AuthorType != AuthorStaff {
 		return "", true, nil
 	}
-	st, err := s.store.GetStaff(ctx, m.Tenant, m.Author)
+	st, err := s.author(ctx, d)
 	if isNotFound(err) {
 		return "the sender is no longer on the business's staff", false, nil
 	} else if err != nil {
@@ -206,17 +208,16 @@ func (s *core) mayStillSend(ctx context.Context, m Message) (reason string, ok b
 }
 
 // outbound builds what the channel gets for m.
-func (s *core) outbound(ctx context.Context, m Message) (Outbound, error) {
-	out := Outbound{
-		Tenant: m.Tenant, Message: m.ID, Thread: m.Thread, Channel: m.Channel,
-		From: m.From, To: m.To, Body: m.Body, Subject: m.Subject, Media: m.Media,
-	}
-	if n, err := s.store.NumberOwner(ctx, m.From); err == nil && n.Tenant == m.Tenant {
-		out.MessagingService = n.MessagingService
-	} else if err != nil && !isNotFound(err) {
+func (s *core) outbound(ctx context.Context, d DeliveryRead) (Outbound, error) {
+	m := d.Message
+	ms, err := s.messagingService(ctx, d)
+	if err != nil {
 		return Outbound{}, err
 	}
-	return out, nil
+	return Outbound{
+		Tenant: m.Tenant, Message: m.ID, Thread: m.Thread, Channel: m.Channel,
+		From: m.From, To: m.To, Body: m.Body, Subject: m.Subject, Media: m.Media, MessagingService: ms,
+	}, nil
 }
 
 // reconcile asks the provider whether an earlier attempt reached it. done

@@ -157,6 +157,10 @@ func TestHotStatementsRouteToOneShard(t *testing.T) {
 		sent, err = svc.SendSMS(ctx, tech.Viewer(), conversations.SendSMS{Thread: first.Thread, Body: "On my way", ClientID: "tom/1"})
 		return err
 	})
+	tr.during(t, "delivery attempt's read", func() error {
+		_, err := db.ReadForDelivery(ctx, tenant, sent.ID)
+		return err
+	})
 	tr.during(t, "mark read", func() error {
 		_, err := svc.MarkRead(ctx, tech.Viewer(), first.Thread, sent.Seq)
 		return err

@@ -15,6 +15,17 @@
 // that dies mid-job has its job rescued and retried, and Deliver
 // reconciles with the provider before resending.
 //
+// A delivery that the provider accepted stays in the queue, snoozed, until
+// the message has a final status (conversations.Later): that is how a lost
+// status callback is made up for. Messages accepted before those checks
+// existed are found by the status sweep, a River periodic job
+// (WithStatusSweep, SweepStatusChecks).
+//
+// SetPace paces a business number (messages a second), in the database,
+// so every instance and restart keeps to it; the host calls it where it
+// provisions the number (its CRM sync). Pass the Outbox as
+// conversations.Config.Pacer.
+//
 // On PostgreSQL River is driven through database/sql (riverdatabasesql) with a
 // pgx listener, so a job starts milliseconds after its transaction commits;
 // on SQLite (riversqlite) it polls.

@@ -62,6 +62,9 @@ type config struct {
 	jobTimeout   time.Duration
 	rescueAfter  time.Duration
 	pollInterval time.Duration
+	sweepEvery   time.Duration // sweep.go
+	sweepWindow  time.Duration
+	sweepMinAge  time.Duration
 
 	tracerProvider trace.TracerProvider // telemetry.go
 	meterProvider  metric.MeterProvider
@@ -131,6 +134,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		log: slog.New(slog.DiscardHandler), maxAttempts: defaultMaxAttempts, workers: 20,
 		backoffBase: 2 * time.Second, backoffMax: time.Hour,
 		jobTimeout: time.Minute, rescueAfter: 5 * time.Minute, pollInterval: time.Second,
+		sweepEvery: time.Hour, sweepWindow: conversations.DefaultStatusCheckFor, sweepMinAge: 15 * time.Minute,
 	}
 	if sqlite {
 		cfg.workers, cfg.pollInterval = 4, 100*time.Millisecond
@@ -149,6 +153,8 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		return nil, conversations.Invalid("outbox.rescue_after", "at least the job timeout")
 	case cfg.pollInterval <= 0:
 		return nil, conversations.Invalid("outbox.poll_interval", "must be positive")
+	case cfg.sweepEvery == 0 || cfg.sweepWindow <= 0 || cfg.sweepMinAge < 0 || cfg.sweepMinAge >= cfg.sweepWindow:
+		return nil, conversations.Invalid("outbox.status_sweep", "every must be non-zero (negative: off), the window positive and the minimum age from zero to less than the window")
 	}
 	o := &Outbox{db: db, cfg: cfg}
 	if sqlite {
@@ -162,7 +168,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		o.driver = riverdatabasesql.NewWithPgxListener(db.SQL(), pool)
 	}
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &worker{o: o}); err != nil {
+	if err := errors.Join(river.AddWorkerSafely(workers, &worker{o: o}), river.AddWorkerSafely(workers, &sweepWorker{o: o})); err != nil {
 		o.closeListener()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
@@ -175,6 +181,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		FetchCooldown:        min(cfg.pollInterval, 5*time.Millisecond),
 		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.workers}},
 		Workers:              workers,
+		PeriodicJobs:         cfg.periodicJobs(),
 		Middleware:           cfg.middleware(),
 	})
 	if err != nil {
@@ -303,10 +310,13 @@ func (o *Outbox) backoff(attempt int) time.Duration {
 }
 
 // deliverArgs is the River job: what to do, and the message's address.
+// Check marks a job the status sweep added (sweep.go); the worker runs it
+// as any other.
 type deliverArgs struct {
 	What    string `json:"what,omitempty"`
 	Tenant  string `json:"tenant"`
 	Message string `json:"message"`
+	Check   bool   `json:"check,omitempty"`
 }
 
 func (deliverArgs) Kind() string { return "fieldtalk_deliver" }

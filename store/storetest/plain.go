@@ -70,6 +70,9 @@ func abilities(st conversations.Store) []string {
 	if _, ok := st.(conversations.StatusFromApplier); ok {
 		out = append(out, "StatusFromApplier")
 	}
+	if _, ok := st.(conversations.DeliveryReader); ok {
+		out = append(out, "DeliveryReader")
+	}
 	return out
 }
 

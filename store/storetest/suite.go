@@ -78,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 		{"StatusPrecedence", testStatusPrecedence},
 		{"ApplyStatus", testApplyStatus},
 		{"ApplyStatusFrom", testApplyStatusFrom},
+		{"ReadForDelivery", testReadForDelivery},
 		{"BadgeAndUnread", testBadgeAndUnread},
 		{"InboxPaging", testInboxPaging},
 		{"InboxOrder", testInboxOrder},

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,12 @@ type Config struct {
 	// SMSNumber is the demo business's SMS number (with Twilio: a number of
 	// the account).
 	SMSNumber string
+	// SMSPerSecond paces the demo business's SMS number: at most this many
+	// messages a second leave it, a technician's reply ahead of workflow
+	// messages (outbox.Outbox.SetPace; a long code sends about 1 a second,
+	// toll-free numbers and Messaging Services more). 0 leaves it unpaced.
+	// It is set at every start, so the setting is what holds.
+	SMSPerSecond float64
 	// EmailFrom is the demo business's email sender (a SendGrid verified
 	// sender); "" provisions none.
 	EmailFrom string
@@ -127,6 +134,7 @@ var Environment = [][2]string{
 	{"FIELDTALK_DATABASE_URL", "sqlite:PATH or postgres://... (-db)"},
 	{"FIELDTALK_CITUS", "true: the database is a Citus coordinator; distribute the tables at start (-citus)"},
 	{"FIELDTALK_SMS_NUMBER", "the demo business's SMS number (-sms-number)"},
+	{"FIELDTALK_SMS_PER_SECOND", "pace of the demo business's SMS number, messages a second; 0 or unset: unpaced (-sms-per-second)"},
 	{"FIELDTALK_EMAIL_FROM", "the demo business's email sender (-email-from)"},
 	{"FIELDTALK_HOOK_SECRET", "HMAC key of the receptionist and workflow hooks (random when unset)"},
 	{"TWILIO_ACCOUNT_SID", "turns on Twilio SMS"},
@@ -159,7 +167,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 		return def
 	}
 	var c Config
-	var level, format string
+	var level, format, perSecond string
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.Addr, "addr", env("FIELDTALK_ADDR", DefaultAddr), "listen address")
@@ -167,6 +175,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&c.Database, "db", env("FIELDTALK_DATABASE_URL", DefaultDatabase), "database: sqlite:PATH or postgres://...")
 	fs.BoolVar(&c.Citus, "citus", env("FIELDTALK_CITUS", "") == "true", "the database is a Citus coordinator: distribute the tables at start")
 	fs.StringVar(&c.SMSNumber, "sms-number", env("FIELDTALK_SMS_NUMBER", DefaultSMSNumber), "the demo business's SMS number")
+	fs.StringVar(&perSecond, "sms-per-second", env("FIELDTALK_SMS_PER_SECOND", "0"), "pace of the demo business's SMS number (messages a second; 0: unpaced)")
 	fs.StringVar(&c.EmailFrom, "email-from", env("FIELDTALK_EMAIL_FROM", ""), "the demo business's email sender")
 	fs.BoolVar(&c.AllowHTTPMedia, "allow-http-media", env("FIELDTALK_ALLOW_HTTP_MEDIA", "") == "true", "accept http:// media URLs (development only)")
 	fs.StringVar(&c.Twilio.BaseURL, "twilio-base-url", env("FIELDTALK_TWILIO_BASE_URL", ""), "Twilio REST base URL")
@@ -197,6 +206,10 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	c.Push.WebhookSecret = getenv("FIELDTALK_PUSH_WEBHOOK_SECRET")
 	if err := c.Log(level, format); err != nil {
 		return Config{}, err
+	}
+	var err error
+	if c.SMSPerSecond, err = strconv.ParseFloat(perSecond, 64); err != nil {
+		return Config{}, &ConfigError{"FIELDTALK_SMS_PER_SECOND", fmt.Sprintf("%q: want a number of messages a second", perSecond)}
 	}
 	return c, c.Complete()
 }
@@ -238,6 +251,9 @@ func (c *Config) Complete() error {
 	}
 	if c.SMSNumber == "" {
 		c.SMSNumber = DefaultSMSNumber
+	}
+	if !(c.SMSPerSecond >= 0 && c.SMSPerSecond <= 1e6) {
+		return &ConfigError{"FIELDTALK_SMS_PER_SECOND", fmt.Sprintf("%v: want 0 (unpaced) to 1,000,000", c.SMSPerSecond)}
 	}
 	if c.Stdout == nil {
 		c.Stdout = os.Stdout

@@ -32,13 +32,14 @@ func TestLoadConfig(t *testing.T) {
 			"FIELDTALK_ADDR": "127.0.0.1:1", "FIELDTALK_DATABASE_URL": "postgres://db/ft", "FIELDTALK_LOG_LEVEL": "debug",
 			"TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000", "TWILIO_AUTH_TOKEN": "tok",
 			"FIELDTALK_HOOK_SECRET": "s", "FIELDTALK_MODEL": "gpt-4o-mini", "FIELDTALK_MODEL_API_KEY": "k",
+			"FIELDTALK_SMS_PER_SECOND": "1.5",
 		}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.Addr != ":9090" || c.PublicURL != "http://localhost:9090" || c.Database != "postgres://db/ft" ||
 			c.LogLevel != slog.LevelDebug || !c.LogJSON || c.Twilio.AuthToken != "tok" || c.HookSecret != "s" ||
-			c.Model.Model != "gpt-4o-mini" || c.Model.APIKey != "k" {
+			c.Model.Model != "gpt-4o-mini" || c.Model.APIKey != "k" || c.SMSPerSecond != 1.5 {
 			t.Fatalf("config = %+v", c)
 		}
 	})
@@ -57,6 +58,9 @@ func TestLoadConfig(t *testing.T) {
 		"sender without SendGrid":  {env: map[string]string{"FIELDTALK_EMAIL_FROM": "a@b.example"}, want: "SENDGRID_API_KEY"},
 		"bad log level":            {env: map[string]string{"FIELDTALK_LOG_LEVEL": "loud"}, want: "FIELDTALK_LOG_LEVEL"},
 		"bad log format":           {args: []string{"-log-format", "xml"}, want: "FIELDTALK_LOG_FORMAT"},
+		"SMS pace not a number":    {env: map[string]string{"FIELDTALK_SMS_PER_SECOND": "fast"}, want: "FIELDTALK_SMS_PER_SECOND"},
+		"negative SMS pace":        {args: []string{"-sms-per-second", "-1"}, want: "FIELDTALK_SMS_PER_SECOND"},
+		"SMS pace NaN":             {env: map[string]string{"FIELDTALK_SMS_PER_SECOND": "NaN"}, want: "FIELDTALK_SMS_PER_SECOND"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := host.LoadConfig(tc.args, env(tc.env))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 	"github.com/fieldtalk/fieldtalk/store"
+	"github.com/fieldtalk/fieldtalk/store/outbox"
 )
 
 // Demo is the demo business the example server starts with, so the API can
@@ -123,10 +124,15 @@ func (d *Demo) Token(id conversations.StaffID) string {
 
 // seedDemo puts the demo business in once the schema is up (again at every
 // start: every write is an upsert) and prints the banner.
-func seedDemo(lc fx.Lifecycle, d *Demo, cfg Config, svc *conversations.Service, db *store.DB, srv *Server, log *slog.Logger) {
+func seedDemo(lc fx.Lifecycle, d *Demo, cfg Config, svc *conversations.Service, db *store.DB, ob *outbox.Outbox, srv *Server, log *slog.Logger) {
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		if err := d.seed(ctx, cfg, svc, db); err != nil {
 			return fmt.Errorf("demo: %w", err)
+		}
+		// The pace lives in the database; setting it at every start makes
+		// the configuration what holds (0 removes it).
+		if err := ob.SetPace(ctx, d.Tenant, cfg.SMSNumber, cfg.SMSPerSecond); err != nil {
+			return fmt.Errorf("demo: pace: %w", err)
 		}
 		log.Info("demo business ready", slog.String("tenant", string(d.Tenant)), slog.String("number", cfg.SMSNumber))
 		d.banner(cfg, srv)
