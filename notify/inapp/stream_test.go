@@ -240,12 +240,13 @@ func slowServer(t *testing.T, hub *inapp.Hub) *httptest.Server {
 	return srv
 }
 
-// notifyLong sends total notifications n000, n001, ... to v, each large
-// enough to fill socket buffers quickly, from another goroutine; the
-// returned channel closes when they are all logged.
-func notifyLong(t *testing.T, hub *inapp.Hub, v conversations.Viewer, total int) <-chan struct{} {
+// notifyLong sends total notifications n000, n001, ... to v, each with a
+// message of about size bytes to fill socket buffers quickly, from another
+// goroutine; the returned channel closes when they are all logged.
+func notifyLong(t *testing.T, hub *inapp.Hub, v conversations.Viewer, total, size int) <-chan struct{} {
 	t.Helper()
-	body := strings.Repeat("A long message that fills the socket buffers quickly. ", 25)
+	line := "A long message that fills the socket buffers quickly. "
+	body := strings.Repeat(line, max(1, size/len(line)))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -288,7 +289,7 @@ func TestSlowClientIsDroppedFastOneKeepsUp(t *testing.T) {
 	waitFor(t, "both streams", func() bool { return hub.Connections() == 2 })
 
 	const total = 200
-	done := notifyLong(t, hub, dana, total)
+	done := notifyLong(t, hub, dana, total, 1400)
 	fast.mustNotes(t, 0, total, "the fast client")
 	<-done
 	waitFor(t, "the slow client to be dropped", func() bool { return hub.Connections() == 1 })
@@ -335,16 +336,17 @@ func TestClientThatPausesCatchesUp(t *testing.T) {
 
 	fast := dial(t, srv.URL, dana, "")
 	fast.mustReady(t)
-	// Not the smallest receive buffer: with a window of a few bytes the
-	// catching up would take half a minute of TCP round trips.
-	paused := rawStream(t, srv, dana, 16<<10)
+	// Not the smallest receive buffer: with a window under loopback's MSS
+	// (64 KiB) the reader's window updates wait for TCP's persist timer,
+	// and catching up would take a minute.
+	paused := rawStream(t, srv, dana, 64<<10)
 	waitFor(t, "both streams", func() bool { return hub.Connections() == 2 })
 
 	const total = 200
-	done := notifyLong(t, hub, dana, total)
+	done := notifyLong(t, hub, dana, total, 8<<10)
 	// Once the fast device has the last one, the hub has read all of them
-	// into its 8-event buffer: 280 KB, far more than the paused client's
-	// socket buffers hold (about 40 KB).
+	// into its 8-event buffer: 1.6 MB, far more than the paused client's
+	// socket buffers hold (about 140 KB).
 	fast.mustNotes(t, 0, total, "the fast client")
 	<-done
 	assert.Equal(t, 2, hub.Connections(), "the paused client is still connected")
