@@ -4,7 +4,8 @@
 // and the tables the store derives (staff_thread_visibility, read_marks,
 // tenant_counters, staff_read_counters) are computed in SQL the way the
 // store itself would have kept them. It is what examples/bench measures on,
-// and what the store's seeded plan test plans on.
+// and what the store's seeded plan test plans on (it lives under internal/
+// so that a library test does not depend on an example).
 //
 // The shape, for Config{Threads: 100_000, Messages: 2_000_000, Businesses:
 // 50, Staff: 2_000}: 50 businesses with one SMS number each; 40 staff per
