@@ -48,8 +48,8 @@ type Config struct {
 	// assignees: hosts sync the assignments of current jobs, and a job
 	// done years ago has none. Zero means DefaultThreads/Threads, at most 1:
 	// every job at the default size, the newest tenth at ten times it, so
-	// that a technician sees about as much at both sizes (as the
-	// perf-anchor's 10× dataset did).
+	// that a technician sees about as much at both sizes (as the 10×
+	// dataset of the measurements the schema was designed from did).
 	Assigned float64
 	// Log receives progress lines (nil: none).
 	Log io.Writer
