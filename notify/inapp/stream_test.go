@@ -230,14 +230,23 @@ func readResponse(t *testing.T, conn net.Conn) *sseClient {
 	return newSSEClient(resp, "")
 }
 
-// slowServer serves hub through slowListener.
-func slowServer(t *testing.T, hub *inapp.Hub) *httptest.Server {
+// twoDevices starts a hub with opts behind slowListener and connects two
+// devices of v: a client that reads all the time, and a rawStream with a
+// receive buffer of about rcvbuf bytes that reads nothing yet.
+func twoDevices(t *testing.T, v conversations.Viewer, rcvbuf int, opts ...inapp.Option) (*inapp.Hub, *httptest.Server, *sseClient, net.Conn) {
 	t.Helper()
+	hub, err := inapp.New(inapp.Config{Log: testdb.SQLite(t), Authenticate: authenticate}, opts...)
+	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(hub)
 	srv.Listener = slowListener{srv.Listener}
 	srv.Start()
 	t.Cleanup(func() { _ = hub.Close(); srv.Close() })
-	return srv
+
+	reader := dial(t, srv.URL, v, "")
+	reader.mustReady(t)
+	raw := rawStream(t, srv, v, rcvbuf)
+	waitFor(t, "both streams", func() bool { return hub.Connections() == 2 })
+	return hub, srv, reader, raw
 }
 
 // notifyLong sends total notifications n000, n001, ... to v, each with a
@@ -276,17 +285,8 @@ func (c *sseClient) mustNotes(t *testing.T, from, to int, who string) {
 // everything; the dropped client resumes with Last-Event-ID and misses
 // nothing.
 func TestSlowClientIsDroppedFastOneKeepsUp(t *testing.T) {
-	db := testdb.SQLite(t)
-	hub, err := inapp.New(inapp.Config{Log: db, Authenticate: authenticate},
-		inapp.WithBuffer(64), inapp.WithWriteTimeout(time.Second))
-	require.NoError(t, err)
-	srv := slowServer(t, hub)
 	dana := viewer("dana")
-
-	fast := dial(t, srv.URL, dana, "")
-	fast.mustReady(t)
-	slow := rawStream(t, srv, dana, 1)
-	waitFor(t, "both streams", func() bool { return hub.Connections() == 2 })
+	hub, srv, fast, slow := twoDevices(t, dana, 1, inapp.WithBuffer(64), inapp.WithWriteTimeout(time.Second))
 
 	const total = 200
 	done := notifyLong(t, hub, dana, total, 1400)
@@ -327,20 +327,11 @@ func TestSlowClientIsDroppedFastOneKeepsUp(t *testing.T) {
 // hub once dropped such a client as soon as its buffer wrapped, which also
 // dropped healthy phones whenever the server ran their writers late.)
 func TestClientThatPausesCatchesUp(t *testing.T) {
-	db := testdb.SQLite(t)
-	hub, err := inapp.New(inapp.Config{Log: db, Authenticate: authenticate},
-		inapp.WithBuffer(8), inapp.WithWriteTimeout(time.Minute))
-	require.NoError(t, err)
-	srv := slowServer(t, hub)
 	dana := viewer("dana")
-
-	fast := dial(t, srv.URL, dana, "")
-	fast.mustReady(t)
 	// Not the smallest receive buffer: with a window under loopback's MSS
 	// (64 KiB) the reader's window updates wait for TCP's persist timer,
 	// and catching up would take a minute.
-	paused := rawStream(t, srv, dana, 64<<10)
-	waitFor(t, "both streams", func() bool { return hub.Connections() == 2 })
+	hub, _, fast, paused := twoDevices(t, dana, 64<<10, inapp.WithBuffer(8), inapp.WithWriteTimeout(time.Minute))
 
 	const total = 200
 	done := notifyLong(t, hub, dana, total, 8<<10)
