@@ -5,9 +5,9 @@
 // One DB runs on either database:
 //
 //   - PostgreSQL in production (pgx v5 through database/sql, bun's
-//     pgdialect). Several host instances can share it; later parts of
-//     fieldtalk run their job queue and LISTEN/NOTIFY fan-out on the same
-//     database through Bun and SQL.
+//     pgdialect). Several host instances can share it; the delivery queue
+//     (store/outbox, on River) and the realtime fan-out between instances
+//     (notify/inapp/pgbus, LISTEN/NOTIFY) run on the same database.
 //   - SQLite as the embedded default (pure Go, no cgo): one file, WAL mode,
 //     writers queued by a busy timeout and immediate transactions.
 //
@@ -17,8 +17,16 @@
 // tables out by tenant_id; every statement a request runs then routes to
 // the one worker that holds the business (citus.go).
 //
-// The schema follows the measurements in the project's perf-anchor: every
-// table carries tenant_id and every index leads with it; what a technician
+// The schema follows the measurements in docs/BENCHMARKS.md. Every table of
+// business data carries tenant_id and every index leads with it but one:
+// business_numbers_number, the index on the number alone. It is there on
+// purpose: an inbound message names only the number it was sent to, so the
+// lookup that finds the business cannot start from the business; and its
+// uniqueness is what keeps a number provisioned to one business only. On
+// Citus business_numbers is therefore a reference table, copied to every
+// node, rather than distributed (citus.go). The migrations' bookkeeping
+// table and River's tables (store/outbox) describe the schema and the
+// queue, not a business, and carry no tenant_id. What a technician
 // may see is kept as data (staff_thread_visibility, maintained whenever
 // participants, job links or assignments change), with copies of each
 // thread's sort key, state and the reader's horizon (moved by every message,

@@ -95,8 +95,9 @@ func (s *DB) migrateTo(ctx context.Context, last int) error {
 					return err
 				}
 			}
-			// The bookkeeping table is the one table without tenant_id: it
-			// describes the schema, not a business.
+			// The bookkeeping table has no tenant_id (nor have River's
+			// tables, which store/outbox migrates): it describes the
+			// schema, not a business.
 			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS fieldtalk_migrations (
   version    integer PRIMARY KEY,
   name       text NOT NULL,

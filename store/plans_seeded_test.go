@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
-	benchseed "github.com/fieldtalk/fieldtalk/examples/bench/seed"
+	benchseed "github.com/fieldtalk/fieldtalk/internal/seed"
 	"github.com/fieldtalk/fieldtalk/internal/testdb"
 	"github.com/fieldtalk/fieldtalk/store"
 )

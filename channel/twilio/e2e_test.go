@@ -97,6 +97,19 @@ func newE2E(t *testing.T, db *store.DB) *e2e {
 	return e
 }
 
+// waitCreates waits until the fake Twilio was asked to send n texts, and
+// fails when that does not come.
+func (e *e2e) waitCreates(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(e.fake.Creates()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("Twilio got %d texts, want %d: the queued messages never reached it", len(e.fake.Creates()), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (e *e2e) post(t *testing.T, path string, form map[string][]string, token string) int {
 	t.Helper()
 	resp, err := e.client.Post(context.Background(), e2ePublicURL+path, form, token)
@@ -177,17 +190,32 @@ func TestOptedOutNumberIsNeverTexted(t *testing.T) {
 			t.Fatalf("SendSMS by number to an opted-out customer: %v, want ErrOptedOut", err)
 		}
 		// Another business's customer of the same number is not affected.
-		if _, err := e.svc.SendSMS(ctx, e.disp["bolt"], conversations.SendSMS{To: "+15005550999", Body: "Hi from Bolt"}); err != nil {
+		bolt, err := e.svc.SendSMS(ctx, e.disp["bolt"], conversations.SendSMS{To: "+15005550999", Body: "Hi from Bolt"})
+		if err != nil {
 			t.Fatalf("an opt-out belongs to the business texted: %v", err)
 		}
-		deadline := time.Now().Add(20 * time.Second)
-		for len(e.fake.Creates()) < 1 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+		// Acme stored no outbound message, so the queue, which delivers
+		// only stored messages, has nothing of Acme's to send, ever; and
+		// the queue does work: Bolt's text reaches Twilio.
+		for _, th := range e.inbox(t, "acme") {
+			page, err := e.svc.History(ctx, e.disp["acme"], th.ID, conversations.HistoryQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range page.Messages {
+				if m.Direction == conversations.DirectionOutbound {
+					t.Fatalf("opt-out rule broken: acme stored an outbound text %+v", m)
+				}
+			}
 		}
+		e.waitCreates(t, 1)
 		for _, c := range e.fake.Creates() {
 			if c.Form.Get("From") == e.numbers["acme"] {
 				t.Fatalf("opt-out rule broken: acme texted %s", c.Form.Get("To"))
 			}
+		}
+		if c := e.fake.Creates(); len(c) != 1 || c[0].Form.Get("Body") != bolt.Body {
+			t.Fatalf("Twilio got %+v, want Bolt's one text", c)
 		}
 	})
 }
@@ -203,13 +231,7 @@ func TestSendThenStatusCallbacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(20 * time.Second)
-		for len(e.fake.Creates()) == 0 {
-			if time.Now().After(deadline) {
-				t.Fatal("the queued message never reached Twilio")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		e.waitCreates(t, 1)
 		created := e.fake.Creates()[0]
 		if created.Form.Get("From") != e.numbers["acme"] {
 			t.Fatalf("sent from %q, want the business's number %q", created.Form.Get("From"), e.numbers["acme"])

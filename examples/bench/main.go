@@ -67,7 +67,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/fieldtalk/fieldtalk/examples/bench/seed"
+	"github.com/fieldtalk/fieldtalk/internal/seed"
 )
 
 func main() {

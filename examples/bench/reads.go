@@ -12,8 +12,8 @@ import (
 )
 
 // The baseline: what an experienced PostgreSQL engineer would write by hand
-// for the same rows, on the same schema and indexes (the perf-anchor's best
-// shapes, on fieldtalk's tables). Each returns what the Service returns
+// for the same rows, on the same schema and indexes (the best shapes of the
+// measurements the schema was designed from, on fieldtalk's tables). Each returns what the Service returns
 // (every thread column and the viewer's unread count; every message column),
 // scanned into Go values, and asks for one row more than the page, as the
 // store does to know whether another page follows.

@@ -51,9 +51,15 @@
 //
 // # Slow clients
 //
-// Each stream has a bounded buffer (WithBuffer). The Hub never waits for a
-// stream: one whose buffer is full is closed, and its client resumes with
-// Last-Event-ID. A write that takes longer than WithWriteTimeout also ends
-// the stream. Memory per connection is therefore bounded by the buffer, and
-// a stalled phone never delays anyone else's events.
+// The events read for a staff member wait in one shared ring (WithBuffer)
+// for each of their streams to write them. The Hub never waits for a
+// stream: one that falls more than the ring behind (its phone reads slowly,
+// or the server was short of CPU and ran its writer late) stops holding the
+// ring and catches up by reading the Log from the last id it wrote, as a
+// reconnect would, then takes the ring again. Only the client's pace ends a
+// stream: a write it does not take within WithWriteTimeout closes it, and it
+// resumes with Last-Event-ID. Memory is therefore bounded by the ring and a
+// page of the Log per catching-up stream, a stalled phone never delays
+// anyone else's events, and a busy server does not disconnect healthy
+// phones (which would then all reconnect at once).
 package inapp

@@ -98,9 +98,15 @@ func dialErr(ctx context.Context, hc *http.Client, url string, v conversations.V
 		resp.Body.Close()
 		return nil, fmt.Errorf("status %d", resp.StatusCode)
 	}
+	return newSSEClient(resp, lastEventID), nil
+}
+
+// newSSEClient parses resp's body as a stream that was asked for with
+// lastEventID.
+func newSSEClient(resp *http.Response, lastEventID string) *sseClient {
 	c := &sseClient{resp: resp, events: make(chan sseEvent, 4096), done: make(chan struct{}), lastID: lastEventID}
 	go c.read()
-	return c, nil
+	return c
 }
 
 func (c *sseClient) read() {

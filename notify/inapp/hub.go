@@ -124,17 +124,23 @@ type group struct {
 }
 
 // conn is one stream: next is the number of the next frame it writes.
-// The hub never waits for it: a connection that falls more than the ring's
-// length behind is dropped (gone is closed) and its client resumes with
-// Last-Event-ID.
+// The hub never waits for it. A connection whose writer falls more than the
+// ring's length behind (its client is slow, or the server was short of CPU
+// and did not schedule the writer in time) is marked lagging and no longer
+// holds the ring: its writer catches up by reading the Log from the last id
+// it wrote, as a reconnect's replay does, and then takes the ring again.
+// Only the client's own pace ends a stream: a write that does not finish
+// within the write timeout (WithWriteTimeout), after which the client
+// resumes with Last-Event-ID.
 type conn struct {
-	next uint64
-	wake chan struct{} // capacity 1: there are frames to write
-	gone chan struct{}
+	next    uint64
+	lagging bool
+	wake    chan struct{} // capacity 1: there are frames to write
+	gone    chan struct{}
 }
 
 // appendLocked adds frames to the group's ring and wakes its connections,
-// dropping those that would fall too far behind.
+// marking lagging those that fall too far behind to take them from the ring.
 func (h *Hub) appendLocked(g *group, frames []*frame) {
 	size := uint64(h.o.buffer)
 	if g.ring == nil && len(frames) > 0 {
@@ -144,12 +150,11 @@ func (h *Hub) appendLocked(g *group, frames []*frame) {
 		g.ring[g.head%size] = f
 		g.head++
 	}
-	for _, c := range append([]*conn(nil), g.conns...) {
-		if g.head-c.next > size {
-			h.dropLocked(g, c)
-			h.o.log.LogAttrs(h.ctx, slog.LevelInfo, "inapp: slow client dropped",
+	for _, c := range g.conns {
+		if !c.lagging && g.head-c.next > size {
+			c.lagging = true
+			h.o.log.LogAttrs(h.ctx, slog.LevelDebug, "inapp: stream fell behind; it catches up from the log",
 				slog.String("tenant", string(g.who.tenant)), slog.String("staff", string(g.who.staff)))
-			continue
 		}
 		select {
 		case c.wake <- struct{}{}:
@@ -159,28 +164,34 @@ func (h *Hub) appendLocked(g *group, frames []*frame) {
 	h.trimLocked(g)
 }
 
-// takeLocked returns the frames c has yet to write, or false when c was
-// dropped.
-func (h *Hub) takeLocked(g *group, c *conn) ([]*frame, bool) {
-	size := uint64(h.o.buffer)
-	if g.head-c.next > size {
-		return nil, false
+// takeLocked returns the frames c has yet to write. When c is lagging it
+// returns none, and instead true and the id up to which c must read the Log before
+// it takes the ring again (the group's cursor: the ring holds what comes
+// after it).
+func (h *Hub) takeLocked(g *group, c *conn) (frames []*frame, lagging bool, catchUpTo string) {
+	if c.lagging {
+		c.lagging, c.next = false, g.head
+		h.trimLocked(g)
+		return nil, true, g.cursor
 	}
-	out := make([]*frame, 0, g.head-c.next)
+	size := uint64(h.o.buffer)
+	frames = make([]*frame, 0, g.head-c.next)
 	for n := c.next; n < g.head; n++ {
-		out = append(out, g.ring[n%size])
+		frames = append(frames, g.ring[n%size])
 	}
 	c.next = g.head
 	h.trimLocked(g)
-	return out, true
+	return frames, false, ""
 }
 
-// trimLocked lets go of the frames every connection has taken, so an idle
-// recipient's ring holds nothing.
+// trimLocked lets go of the frames every connection has taken (a lagging
+// one reads the Log instead), so an idle recipient's ring holds nothing.
 func (h *Hub) trimLocked(g *group) {
 	low := g.head
 	for _, c := range g.conns {
-		low = min(low, c.next)
+		if !c.lagging {
+			low = min(low, c.next)
+		}
 	}
 	size := uint64(h.o.buffer)
 	if low == g.head {
@@ -333,8 +344,8 @@ func (h *Hub) kickLocked(g *group) {
 }
 
 // fetchPage is how many notifications one read of the Log takes at most.
-// A live read takes no more than half the ring, so that a connection that
-// keeps up is never more than a ring behind when the next read lands.
+// A live read takes no more than half the ring, so that a connection whose
+// writer runs between two reads never has to catch up from the Log.
 const fetchPage = 100
 
 func (h *Hub) livePage() int { return max(1, min(fetchPage, h.o.buffer/2)) }
@@ -533,9 +544,9 @@ func (h *Hub) leave(g *group, c *conn) {
 	h.trimLocked(g)
 }
 
-// take returns the frames c has yet to write, or false when the hub has
-// dropped it.
-func (h *Hub) take(g *group, c *conn) ([]*frame, bool) {
+// take returns the frames c has yet to write, or where it must catch up to
+// from the Log (see takeLocked).
+func (h *Hub) take(g *group, c *conn) (frames []*frame, lagging bool, catchUpTo string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.takeLocked(g, c)

@@ -92,9 +92,10 @@ func WithReplayWindow(d time.Duration) Option {
 	}
 }
 
-// WithBuffer sets how many events a connection may fall behind (at least
-// 2). A connection further behind is closed (its client resumes with
-// Last-Event-ID), so a slow client costs the others nothing. The waiting
+// WithBuffer sets how many events a connection may fall behind and still
+// take them from memory (at least 2). A connection further behind catches
+// up by reading the Log (see the package doc), so a slow client costs the
+// others nothing and is closed only by WithWriteTimeout. The waiting
 // events are shared by a staff member's connections (one ring per staff
 // member per instance, holding only what some connection has yet to write),
 // so a connection itself costs a few words however far behind it is.
@@ -127,7 +128,7 @@ func WithRetry(d time.Duration) Option {
 }
 
 // WithWriteTimeout bounds each write to a client: a client that stops
-// reading is dropped after it. It also overrides the server's WriteTimeout
+// reading is dropped after it (the only way the Hub drops a slow client). It also overrides the server's WriteTimeout
 // for the stream, which would otherwise cut every stream short.
 func WithWriteTimeout(d time.Duration) Option {
 	return func(o *options) {

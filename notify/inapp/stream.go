@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -138,7 +139,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(ctx, "replay", err)
 		return
 	}
-	s.loop(ctx)
+	s.loop(ctx, v)
 }
 
 // stream is the writing side of one connection.
@@ -158,46 +159,76 @@ type stream struct {
 // replay writes what the client missed after its Last-Event-ID, oldest
 // first, and then ready; or resync, when that is not possible.
 func (s *stream) replay(ctx context.Context, v conversations.Viewer, after string) error {
-	h := s.h
 	s.last = after
 	if len(after) > maxLastEventIDBytes {
 		return s.resync(ctx, v, "unknown_id")
 	}
-	replayed := 0
-	for {
-		ns, err := h.log.NotificationsSince(ctx, v.Tenant, v.Staff, s.last, fetchPage)
-		switch {
-		case errors.Is(err, conversations.ErrInvalid):
-			return s.resync(ctx, v, "unknown_id")
-		case errors.Is(err, conversations.ErrNotFound):
-			// Pruned, or never issued to this viewer (another account's id
-			// on a shared phone): either way there is nothing to continue.
-			return s.resync(ctx, v, "expired")
-		case err != nil:
-			return err
-		}
-		if len(ns) > 0 && replayed == 0 && h.o.now().Sub(ns[0].At) > h.o.window {
-			return s.resync(ctx, v, "expired")
-		}
-		if replayed+len(ns) > h.o.maxReplay {
-			return s.resync(ctx, v, "too_many")
-		}
-		frames, err := h.frames(ctx, ns)
-		if err != nil {
-			return err
-		}
-		if err := s.writeBatch(frames, false); err != nil {
-			return err
-		}
-		replayed += len(ns)
-		if len(ns) < fetchPage {
-			break
-		}
+	replayed, reason, err := s.readLog(ctx, v, "")
+	switch {
+	case err != nil:
+		return err
+	case reason != "":
+		return s.resync(ctx, v, reason)
 	}
 	if err := s.writeWithheld(); err != nil {
 		return err
 	}
 	return s.writeFrame(markerFrame(EventReady, s.last, false, Marker{LastID: s.last, Replayed: replayed}))
+}
+
+// catchUp writes, from the Log, what a lagging stream has not written up to
+// the id upTo (see conn), so that it can take the ring again. Unlike a
+// replay it is not bounded by the replay window or WithMaxReplay: the
+// client is connected and reading, and the Log is read a page at a time.
+func (s *stream) catchUp(ctx context.Context, v conversations.Viewer, upTo string) error {
+	_, reason, err := s.readLog(ctx, v, upTo)
+	switch {
+	case err != nil:
+		return err
+	case reason != "":
+		return s.resync(ctx, v, reason)
+	}
+	return s.writeBatch(nil, true)
+}
+
+// readLog writes v's notifications after s.last, a page at a time, until
+// the Log has no more or, when upTo is set, it has written upTo. A replay
+// (upTo "") stops at the replay window and WithMaxReplay. It returns how
+// many it read, or the reason for a resync when it cannot continue.
+func (s *stream) readLog(ctx context.Context, v conversations.Viewer, upTo string) (read int, resync string, err error) {
+	h := s.h
+	replay := upTo == ""
+	for replay || s.last < upTo {
+		ns, err := h.log.NotificationsSince(ctx, v.Tenant, v.Staff, s.last, fetchPage)
+		switch {
+		case errors.Is(err, conversations.ErrInvalid):
+			return read, "unknown_id", nil
+		case errors.Is(err, conversations.ErrNotFound):
+			// Pruned, or never issued to this viewer (another account's id
+			// on a shared phone): either way there is nothing to continue.
+			return read, "expired", nil
+		case err != nil:
+			return read, "", err
+		}
+		if replay && len(ns) > 0 && read == 0 && h.o.now().Sub(ns[0].At) > h.o.window {
+			return read, "expired", nil
+		}
+		if replay && read+len(ns) > h.o.maxReplay {
+			return read, "too_many", nil
+		}
+		frames, err := h.frames(ctx, ns)
+		if err != nil {
+			return read, "", err
+		}
+		if err := s.writeBatch(frames, false); err != nil {
+			return read, "", err
+		}
+		read += len(ns)
+		if len(ns) < fetchPage {
+			break
+		}
+	}
+	return read, "", nil
 }
 
 // resync tells the client to reload, and continues from the newest id.
@@ -210,30 +241,36 @@ func (s *stream) resync(ctx context.Context, v conversations.Viewer, reason stri
 }
 
 // loop writes live events and heartbeats until the client goes, the hub
-// drops the connection, or the hub closes.
-func (s *stream) loop(ctx context.Context) {
+// drops the connection, or the hub closes. A write the client does not take
+// within the write timeout ends the stream: that client is really slow (or
+// gone), and resumes with Last-Event-ID when it reconnects.
+func (s *stream) loop(ctx context.Context, v conversations.Viewer) {
 	hb := time.NewTicker(s.h.o.heartbeat)
 	defer hb.Stop()
 	for {
+		var err error
 		select {
 		case <-s.c.wake:
-			frames, ok := s.h.take(s.g, s.c)
-			if !ok {
-				return
-			}
-			if err := s.writeLive(frames); err != nil {
-				return
+			frames, lagging, upTo := s.h.take(s.g, s.c)
+			if lagging {
+				err = s.catchUp(ctx, v, upTo)
+			} else {
+				err = s.writeLive(frames)
 			}
 		case <-hb.C:
-			if err := s.write([]byte(":\n\n")); err != nil {
-				return
-			}
+			err = s.write([]byte(":\n\n"))
 		case <-s.c.gone:
 			return
 		case <-ctx.Done():
 			return
 		case <-s.h.closing:
 			return
+		}
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.log.LogAttrs(ctx, slog.LevelInfo, "inapp: slow client dropped")
+			}
+			return // otherwise the client went away
 		}
 	}
 }

@@ -206,61 +206,148 @@ func (l slowListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// A client that stops reading is dropped once its buffer fills, while
-// another device of the same person keeps receiving everything.
-func TestSlowClientIsDroppedFastOneKeepsUp(t *testing.T) {
-	db := testdb.SQLite(t)
-	ctx := context.Background()
-	hub, err := inapp.New(inapp.Config{Log: db, Authenticate: authenticate},
-		inapp.WithBuffer(64), inapp.WithWriteTimeout(time.Second))
+// rawStream opens a stream on a connection with a receive buffer of about
+// rcvbuf bytes (1: as small as the kernel allows), and reads nothing: the
+// caller decides when the client starts reading (readResponse).
+func rawStream(t *testing.T, srv *httptest.Server, v conversations.Viewer, rcvbuf int) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.(*net.TCPConn).SetReadBuffer(rcvbuf))
+	_, err = fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: fieldtalk\r\nAuthorization: %s\r\n\r\n", authHeader(v))
+	require.NoError(t, err)
+	return conn
+}
+
+// readResponse starts reading a rawStream.
+func readResponse(t *testing.T, conn net.Conn) *sseClient {
+	t.Helper()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(time.Minute)))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return newSSEClient(resp, "")
+}
+
+// twoDevices starts a hub with opts behind slowListener and connects two
+// devices of v: a client that reads all the time, and a rawStream with a
+// receive buffer of about rcvbuf bytes that reads nothing yet.
+func twoDevices(t *testing.T, v conversations.Viewer, rcvbuf int, opts ...inapp.Option) (*inapp.Hub, *httptest.Server, *sseClient, net.Conn) {
+	t.Helper()
+	hub, err := inapp.New(inapp.Config{Log: testdb.SQLite(t), Authenticate: authenticate}, opts...)
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(hub)
 	srv.Listener = slowListener{srv.Listener}
 	srv.Start()
 	t.Cleanup(func() { _ = hub.Close(); srv.Close() })
-	dana := viewer("dana")
 
-	fast := dial(t, srv.URL, dana, "")
-	fast.mustReady(t)
-
-	slow, err := net.Dial("tcp", srv.Listener.Addr().String())
-	require.NoError(t, err)
-	defer slow.Close()
-	require.NoError(t, slow.(*net.TCPConn).SetReadBuffer(1))
-	_, err = fmt.Fprintf(slow, "GET / HTTP/1.1\r\nHost: fieldtalk\r\nAuthorization: %s\r\n\r\n", authHeader(dana))
-	require.NoError(t, err)
+	reader := dial(t, srv.URL, v, "")
+	reader.mustReady(t)
+	raw := rawStream(t, srv, v, rcvbuf)
 	waitFor(t, "both streams", func() bool { return hub.Connections() == 2 })
+	return hub, srv, reader, raw
+}
 
-	const total = 200
-	body := strings.Repeat("A long message that fills the socket buffers quickly. ", 25)
+// notifyLong sends total notifications n000, n001, ... to v, each with a
+// message of about size bytes to fill socket buffers quickly, from another
+// goroutine; the returned channel closes when they are all logged.
+func notifyLong(t *testing.T, hub *inapp.Hub, v conversations.Viewer, total, size int) <-chan struct{} {
+	t.Helper()
+	line := "A long message that fills the socket buffers quickly. "
+	body := strings.Repeat(line, max(1, size/len(line)))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for i := range total {
-			n := message(dana, fmt.Sprintf("n%03d", i), int64(i))
-			n.Message = &conversations.Message{ID: "m", Tenant: "t1", Thread: n.Thread, Body: body, Status: conversations.StatusReceived}
-			if err := hub.Notify(ctx, n); err != nil {
+			n := message(v, fmt.Sprintf("n%03d", i), int64(i))
+			n.Message = &conversations.Message{ID: "m", Tenant: v.Tenant, Thread: n.Thread, Body: body, Status: conversations.StatusReceived}
+			if err := hub.Notify(context.Background(), n); err != nil {
 				t.Errorf("notify: %v", err)
 				return
 			}
 		}
 	}()
-	for i := range total {
-		ev := fast.mustNote(t)
-		require.Equal(t, fmt.Sprintf("n%03d", i), ev.payload(t).Thread, "the fast client gets everything, in order")
-	}
-	<-done
-	assert.Equal(t, 1, hub.Connections(), "the slow client was dropped")
+	t.Cleanup(func() { <-done }) // no Errorf after the test ends
+	return done
+}
 
-	// The slow client's response ends (cleanly, or cut off if the server's
-	// write timed out): a reading client would now reconnect.
-	require.NoError(t, slow.SetReadDeadline(time.Now().Add(10*time.Second)))
-	resp, err := http.ReadResponse(bufio.NewReader(slow), nil)
-	require.NoError(t, err)
-	_, err = io.Copy(io.Discard, resp.Body)
-	if err != nil {
-		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the slow client's stream ends, it does not hang")
+// mustNotes reads notifications n<from> to n<to-1>, in order.
+func (c *sseClient) mustNotes(t *testing.T, from, to int, who string) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		require.Equal(t, fmt.Sprintf("n%03d", i), c.mustNote(t).payload(t).Thread, "%s gets everything, in order", who)
 	}
+}
+
+// A client that stops reading is dropped once a write to it has waited the
+// write timeout, while another device of the same person keeps receiving
+// everything; the dropped client resumes with Last-Event-ID and misses
+// nothing.
+func TestSlowClientIsDroppedFastOneKeepsUp(t *testing.T) {
+	dana := viewer("dana")
+	hub, srv, fast, slow := twoDevices(t, dana, 1, inapp.WithBuffer(64), inapp.WithWriteTimeout(time.Second))
+
+	const total = 200
+	done := notifyLong(t, hub, dana, total, 1400)
+	fast.mustNotes(t, 0, total, "the fast client")
+	<-done
+	waitFor(t, "the slow client to be dropped", func() bool { return hub.Connections() == 1 })
+
+	// The slow client's response ends (cleanly, or cut off as the server's
+	// write timed out): it does not hang. What it did get is a gapless
+	// prefix, and a reconnect from its last id gets the rest.
+	sc := readResponse(t, slow)
+	got := 0
+	for {
+		ev, err := sc.next(context.Background())
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				require.ErrorIs(t, err, io.ErrUnexpectedEOF, "the slow client's stream ends, it does not hang")
+			}
+			break
+		}
+		if ev.Event == inapp.EventReady {
+			continue
+		}
+		require.Equal(t, fmt.Sprintf("n%03d", got), ev.payload(t).Thread, "the slow client's events before the drop")
+		got++
+	}
+	require.Less(t, got, total, "the slow client fell behind")
+	resumed := dial(t, srv.URL, dana, sc.LastEventID())
+	resumed.mustNotes(t, got, total, "the resumed client")
+	ready := resumed.mustNext(t)
+	require.Equal(t, inapp.EventReady, ready.Event)
+	assert.Equal(t, total-got, ready.marker(t).Replayed)
+}
+
+// A client that stops reading for a while, shorter than the write timeout,
+// is not dropped however far it falls behind the hub's buffer: it catches
+// up from the Log, misses nothing, and then gets live events again. (The
+// hub once dropped such a client as soon as its buffer wrapped, which also
+// dropped healthy phones whenever the server ran their writers late.)
+func TestClientThatPausesCatchesUp(t *testing.T) {
+	dana := viewer("dana")
+	// Not the smallest receive buffer: with a window under loopback's MSS
+	// (64 KiB) the reader's window updates wait for TCP's persist timer,
+	// and catching up would take a minute.
+	hub, _, fast, paused := twoDevices(t, dana, 64<<10, inapp.WithBuffer(8), inapp.WithWriteTimeout(time.Minute))
+
+	const total = 200
+	done := notifyLong(t, hub, dana, total, 8<<10)
+	// Once the fast device has the last one, the hub has read all of them
+	// into its 8-event buffer: 1.6 MB, far more than the paused client's
+	// socket buffers hold (about 140 KB).
+	fast.mustNotes(t, 0, total, "the fast client")
+	<-done
+	assert.Equal(t, 2, hub.Connections(), "the paused client is still connected")
+
+	pc := readResponse(t, paused)
+	pc.mustReady(t)
+	pc.mustNotes(t, 0, total, "the paused client")
+	require.NoError(t, hub.Notify(context.Background(), message(dana, "live", 1)))
+	assert.Equal(t, "live", pc.mustNote(t).payload(t).Thread, "and then live events")
+	assert.Equal(t, "live", fast.mustNote(t).payload(t).Thread)
 }
 
 func TestHeartbeats(t *testing.T) {

@@ -52,7 +52,7 @@ type FCM struct {
 var _ conversations.Notifier = (*FCM)(nil)
 
 // NewFCM returns an FCM Notifier. Options: WithHTTPClient, WithLogger,
-// WithClock, WithRetries, WithBackoff, WithMaxRetryAfter, WithRenderer,
+// WithClock, WithSleep, WithRetries, WithBackoff, WithMaxRetryAfter, WithRenderer,
 // WithVisibility.
 func NewFCM(cfg FCMConfig, opts ...Option) (*FCM, error) {
 	if cfg.Devices == nil {
@@ -166,7 +166,7 @@ func (f *FCM) sendOne(ctx context.Context, n conversations.Notification, p Push,
 		if !ok {
 			return fmt.Errorf("push: fcm: device %s: gave up after %d attempts: %w", tokenHint(token), attempt, perr)
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := f.o.sleep(ctx, d); err != nil {
 			return fmt.Errorf("push: fcm: device %s: %w", tokenHint(token), errors.Join(err, perr))
 		}
 	}

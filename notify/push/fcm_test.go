@@ -218,12 +218,16 @@ func TestFCMRetries(t *testing.T) {
 		e.next(t, "phone-token-0001")
 	})
 	t.Run("Retry-After is honoured", func(t *testing.T) {
-		e := newFCM(t)
+		var waits []time.Duration
+		e := newFCM(t, push.WithSleep(func(_ context.Context, d time.Duration) error {
+			waits = append(waits, d)
+			return nil
+		}))
 		e.device(t, "t1", "dana", "phone-token-0001")
-		e.fake.Fail(1, pushtest.RateLimit(time.Second))
-		start := time.Now()
+		e.fake.Fail(1, pushtest.RateLimit(3*time.Second))
 		require.NoError(t, e.fcm.Notify(ctx, inbound(1)))
-		assert.GreaterOrEqual(t, time.Since(start), time.Second, "waited as long as FCM asked")
+		assert.Equal(t, []time.Duration{3 * time.Second}, waits, "waited as long as FCM asked, once")
+		assert.Equal(t, 2, e.fake.SendRequests())
 	})
 	t.Run("bounded", func(t *testing.T) {
 		e := newFCM(t, push.WithRetries(2))
@@ -236,15 +240,19 @@ func TestFCMRetries(t *testing.T) {
 		assert.Equal(t, 3, e.fake.SendRequests(), "the first try and two retries")
 	})
 	t.Run("a Retry-After too long is not waited out", func(t *testing.T) {
-		e := newFCM(t, push.WithMaxRetryAfter(time.Second))
+		var waits []time.Duration
+		e := newFCM(t, push.WithMaxRetryAfter(time.Second), push.WithSleep(func(_ context.Context, d time.Duration) error {
+			waits = append(waits, d)
+			return nil
+		}))
 		e.device(t, "t1", "dana", "phone-token-0001")
 		e.fake.Fail(1, pushtest.RateLimit(time.Minute))
-		start := time.Now()
 		err := e.fcm.Notify(ctx, inbound(1))
 		var perr *conversations.ProviderError
 		require.ErrorAs(t, err, &perr)
 		assert.Equal(t, time.Minute, perr.RetryAfter, "the hint is passed on")
-		assert.Less(t, time.Since(start), 5*time.Second)
+		assert.Empty(t, waits, "nothing was waited out")
+		assert.Equal(t, 1, e.fake.SendRequests(), "and not retried")
 	})
 }
 

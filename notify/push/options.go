@@ -37,6 +37,7 @@ type options struct {
 	http          *http.Client
 	log           *slog.Logger
 	now           func() time.Time
+	sleep         func(ctx context.Context, d time.Duration) error
 	retries       int
 	backoff       time.Duration
 	maxBackoff    time.Duration
@@ -50,6 +51,7 @@ func buildOptions(opts []Option) options {
 		http:          &http.Client{Timeout: DefaultTimeout},
 		log:           slog.New(slog.DiscardHandler),
 		now:           time.Now,
+		sleep:         sleep,
 		retries:       DefaultRetries,
 		backoff:       DefaultBackoff,
 		maxBackoff:    DefaultMaxBackoff,
@@ -108,6 +110,17 @@ func WithBackoff(first, maxDelay time.Duration) Option {
 	return func(o *options) {
 		if first > 0 && maxDelay >= first {
 			o.backoff, o.maxBackoff = first, maxDelay
+		}
+	}
+}
+
+// WithSleep sets how a call waits before a retry (default: a timer that
+// ends early, with ctx's error, when ctx ends). Tests pass one that records
+// the wait asked for and returns at once.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) {
+		if sleep != nil {
+			o.sleep = sleep
 		}
 	}
 }

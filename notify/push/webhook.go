@@ -69,7 +69,7 @@ type Webhook struct {
 var _ conversations.Notifier = (*Webhook)(nil)
 
 // NewWebhook returns a Webhook Notifier. Options: WithHTTPClient,
-// WithLogger, WithClock, WithRetries, WithBackoff, WithMaxRetryAfter,
+// WithLogger, WithClock, WithSleep, WithRetries, WithBackoff, WithMaxRetryAfter,
 // WithRenderer, WithVisibility.
 func NewWebhook(cfg WebhookConfig, opts ...Option) (*Webhook, error) {
 	u, err := url.Parse(cfg.URL)
@@ -117,7 +117,7 @@ func (wh *Webhook) Notify(ctx context.Context, n conversations.Notification) err
 		if !ok {
 			return fmt.Errorf("push: webhook: gave up after %d attempts: %w", attempt, perr)
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := wh.o.sleep(ctx, d); err != nil {
 			return fmt.Errorf("push: webhook: %w", errors.Join(err, perr))
 		}
 	}

@@ -116,6 +116,61 @@ func (p *production) creates(body string) []twiliotest.Created {
 	return out
 }
 
+// sentOnce waits until the message's delivery has been made (the
+// provider's id is stored with it), then requires that the queue holds
+// exactly one delivery job for it: that job has sent (any later run of it
+// only asks the provider for the status), and no second job can send
+// again. It returns the stored provider id. A fence from the database, not
+// a pause: it holds however slow the machine is.
+func (r *running) sentOnce(t *testing.T, id string) string {
+	t.Helper()
+	ctx := context.Background()
+	var m conversations.Message
+	eventually(t, "the message's provider id is stored", func() bool {
+		var err error
+		m, err = r.db.GetMessage(ctx, r.demo.Tenant, conversations.MessageID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ProviderID != ""
+	})
+	args := "args::text"
+	if r.db.Dialect() == store.DialectSQLite {
+		args = "json(args)" // River keeps them as SQLite's binary JSONB
+	}
+	rows, err := r.db.SQL().QueryContext(ctx, `SELECT `+args+` FROM river_job WHERE kind = 'fieldtalk_deliver'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	jobs := 0
+	for rows.Next() {
+		var (
+			raw  []byte
+			args struct {
+				What    string `json:"what"`
+				Message string `json:"message"`
+			}
+		)
+		if err := rows.Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &args); err != nil {
+			t.Fatalf("a delivery job's args %q: %v", raw, err)
+		}
+		if args.Message == id && args.What == string(conversations.DeliverMessage) {
+			jobs++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != 1 {
+		t.Fatalf("the queue holds %d delivery jobs for message %s, want 1", jobs, id)
+	}
+	return m.ProviderID
+}
+
 // TestProductionEndToEnd drives the server's API and webhooks over HTTP
 // the way the mobile app and the providers do, on each database.
 func TestProductionEndToEnd(t *testing.T) {
@@ -291,9 +346,9 @@ func TestProductionEndToEnd(t *testing.T) {
 			t.Fatalf("the sent draft is still there: %+v", got)
 		}
 		eventually(t, "the draft's text reaches Twilio", func() bool { return len(p.creates(dr2.Body)) > 0 })
-		time.Sleep(100 * time.Millisecond) // room for a second delivery, if the queue were to make one
-		if n := len(p.creates(dr2.Body)); n != 1 {
-			t.Fatalf("Twilio got the draft's text %d times, want once", n)
+		sid := p.sentOnce(t, ids[0])
+		if c := p.creates(dr2.Body); len(c) != 1 || c[0].SID != sid {
+			t.Fatalf("Twilio got the draft's text %+v, want it once, as the stored %s", c, sid)
 		}
 
 		// Reading clears the badge; Tom's other devices hear of it.
@@ -582,9 +637,9 @@ func testTwoInstances(t *testing.T, db database) {
 		t.Fatalf("one send through two instances made two messages: %s, %s", m1.ID, m2.ID)
 	}
 	eventually(t, "the reply reaches Twilio", func() bool { return len(tw.Creates()) > 0 })
-	time.Sleep(200 * time.Millisecond) // both instances' workers poll the queue: room for a duplicate to show
-	if n := len(tw.Creates()); n != 1 {
-		t.Fatalf("Twilio got %d texts from two instances, want 1", n)
+	sid := a.sentOnce(t, m1.ID)
+	if c := tw.Creates(); len(c) != 1 || c[0].SID != sid {
+		t.Fatalf("Twilio got %+v from two instances, want one text, the stored %s", c, sid)
 	}
 }
 

@@ -89,10 +89,11 @@ CREATE TABLE job_assignments (
 
 -- What each staff member may see beyond "all customer"/"all internal",
 -- precomputed: participant says they take part in the thread, job_refs counts
--- the (linked job, assignment) pairs that tie them to it. Maintained in the
--- same transaction as every participant, job link and assignment change
--- (never per message); a row with participant false and job_refs 0 is
--- deleted. The technician inbox walks it by primary key.
+-- the (linked job, assignment) pairs that tie them to it. Which rows exist
+-- changes in the same transaction as every participant, job link and
+-- assignment change; a row with participant false and job_refs 0 is
+-- deleted. (Since 0005 the rows also carry copies of their thread's sort key
+-- and state, which every message moves: see 0005_visibility_inbox.sql.)
 CREATE TABLE staff_thread_visibility (
   tenant_id   text COLLATE "C" NOT NULL,
   staff_id    text COLLATE "C" NOT NULL,

@@ -4,7 +4,8 @@
 // and the tables the store derives (staff_thread_visibility, read_marks,
 // tenant_counters, staff_read_counters) are computed in SQL the way the
 // store itself would have kept them. It is what examples/bench measures on,
-// and what the store's seeded plan test plans on.
+// and what the store's seeded plan test plans on (it lives under internal/
+// so that a library test does not depend on an example).
 //
 // The shape, for Config{Threads: 100_000, Messages: 2_000_000, Businesses:
 // 50, Staff: 2_000}: 50 businesses with one SMS number each; 40 staff per
@@ -47,8 +48,8 @@ type Config struct {
 	// assignees: hosts sync the assignments of current jobs, and a job
 	// done years ago has none. Zero means DefaultThreads/Threads, at most 1:
 	// every job at the default size, the newest tenth at ten times it, so
-	// that a technician sees about as much at both sizes (as the
-	// perf-anchor's 10× dataset did).
+	// that a technician sees about as much at both sizes (as the 10×
+	// dataset of the measurements the schema was designed from did).
 	Assigned float64
 	// Log receives progress lines (nil: none).
 	Log io.Writer
