@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/internal/pgexec"
 )
 
 // AppendInbound files m, a customer's inbound message, in the customer
@@ -185,8 +186,8 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 	visArgs := []any{t.BusinessNumber, t.BusinessNumber, string(m.ID)}
 	if s.tx == nil {
 		// One round trip, in one implicit transaction.
-		err = s.pipeline(ctx, op, pipelined{text: inboundPG, args: args, dest: dest},
-			pipelined{text: inboundVisibilityPG, args: visArgs})
+		err = s.pipeline(ctx, op, pgexec.Statement{SQL: inboundPG, Args: args, Dest: dest},
+			pgexec.Statement{SQL: inboundVisibilityPG, Args: visArgs})
 	} else {
 		// A savepoint, so a failure leaves the caller's transaction usable.
 		err = s.atomic(ctx, func(tx *DB) error {
