@@ -39,14 +39,22 @@ func Rewrite(query string) (string, int, error) {
 				continue
 			}
 			n++
+			// $n must stay a token of its own: after a name (LIMIT?) it
+			// would join the name (LIMIT$1), before a digit it would grow.
+			if b.Len() > 0 && isIdentByte(b.String()[b.Len()-1]) {
+				b.WriteByte(' ')
+			}
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
+			if i+1 < len(query) && isIdentByte(query[i+1]) {
+				b.WriteByte(' ')
+			}
 			i++
 			continue
-		case c == '$' && i+1 < len(query) && isDigit(query[i+1]) && (i == 0 || !isIdentByte(query[i-1])):
+		case c == '$' && i+1 < len(query) && isDigit(query[i+1]):
 			numbered = true
 		}
-		end, err := skip(query, i)
+		end, _, err := skip(query, i)
 		if err != nil {
 			return "", 0, err
 		}
@@ -75,20 +83,23 @@ func MustRewrite(query string) string {
 // other byte (a run of name bytes is taken whole, so that a $ inside a name
 // does not start a dollar quote and an E ending a name does not start an
 // escape string).
-func skip(query string, i int) (int, error) {
+func skip(query string, i int) (end int, opaque bool, err error) {
 	c := query[i]
 	switch {
 	case c == '\'':
-		return quoted(query, i, '\'', false)
+		end, err = quoted(query, i, '\'', false)
+		return end, true, err
 	case (c == 'E' || c == 'e') && i+1 < len(query) && query[i+1] == '\'' && (i == 0 || !isIdentByte(query[i-1])):
-		return quoted(query, i+1, '\'', true)
+		end, err = quoted(query, i+1, '\'', true)
+		return end, true, err
 	case c == '"':
-		return quoted(query, i, '"', false)
+		end, err = quoted(query, i, '"', false)
+		return end, true, err
 	case c == '-' && i+1 < len(query) && query[i+1] == '-':
 		if j := strings.IndexByte(query[i:], '\n'); j >= 0 {
-			return i + j + 1, nil
+			return i + j + 1, true, nil
 		}
-		return len(query), nil
+		return len(query), true, nil
 	case c == '/' && i+1 < len(query) && query[i+1] == '*':
 		depth, j := 1, i+2
 		for j < len(query) {
@@ -100,22 +111,23 @@ func skip(query string, i int) (int, error) {
 				depth--
 				j += 2
 				if depth == 0 {
-					return j, nil
+					return j, true, nil
 				}
 			default:
 				j++
 			}
 		}
-		return 0, fmt.Errorf("pgexec: rewrite: unterminated comment at byte %d", i)
-	case c == '$' && (i == 0 || !isIdentByte(query[i-1])):
+		return 0, false, fmt.Errorf("pgexec: rewrite: unterminated comment at byte %d", i)
+	case c == '$':
+		// A $ inside a name never gets here: names are taken whole below.
 		if tag, ok := dollarTag(query[i:]); ok {
 			j := strings.Index(query[i+len(tag):], tag)
 			if j < 0 {
-				return 0, fmt.Errorf("pgexec: rewrite: unterminated dollar-quoted string at byte %d", i)
+				return 0, false, fmt.Errorf("pgexec: rewrite: unterminated dollar-quoted string at byte %d", i)
 			}
-			return i + len(tag) + j + len(tag), nil
+			return i + len(tag) + j + len(tag), true, nil
 		}
-		return i + 1, nil
+		return i + 1, false, nil
 	case isIdentStart(c):
 		j := i + 1
 		for j < len(query) && isIdentByte(query[j]) {
@@ -123,9 +135,9 @@ func skip(query string, i int) (int, error) {
 		}
 		// A name ending in E or e right before a quote (xE'...') is still a
 		// name followed by a plain literal; the loop above stops at the quote.
-		return j, nil
+		return j, false, nil
 	}
-	return i + 1, nil
+	return i + 1, false, nil
 }
 
 // quoted returns the end of the quoted token whose opening quote is at
@@ -175,3 +187,28 @@ func isIdentStart(c byte) bool {
 }
 
 func isIdentByte(c byte) bool { return isIdentStart(c) || isDigit(c) || c == '$' }
+
+// segment is a piece of a statement: code, or a literal, quoted name,
+// comment or dollar quote (opaque), which a rewrite leaves as it is.
+type segment struct {
+	text   string
+	opaque bool
+}
+
+// segments splits query as Rewrite reads it, joining adjacent code.
+func segments(query string) ([]segment, error) {
+	var out []segment
+	for i := 0; i < len(query); {
+		end, op, err := skip(query, i)
+		if err != nil {
+			return nil, err
+		}
+		if n := len(out); n > 0 && !op && !out[n-1].opaque {
+			out[n-1].text += query[i:end]
+		} else {
+			out = append(out, segment{query[i:end], op})
+		}
+		i = end
+	}
+	return out, nil
+}
