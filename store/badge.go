@@ -26,7 +26,7 @@ func badgeSQL(sc conversations.Scope) (string, []slot, bool) {
 		args  []slot
 	)
 	if parts.walk.customer {
-		terms = append(terms, `coalesce((SELECT c.customer_seq_sum FROM tenant_counters c WHERE c.tenant_id = ?), 0)
+		terms = append(terms, `coalesce((SELECT CAST(sum(c.customer_seq_sum) AS BIGINT) FROM tenant_counters c WHERE c.tenant_id = ?), 0)
  - coalesce((SELECT c.customer_read_sum FROM staff_read_counters c WHERE c.tenant_id = ? AND c.staff_id = ?), 0)`)
 		args = append(args, tenant, tenant, staff)
 	}
