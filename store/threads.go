@@ -350,7 +350,7 @@ SET customer_read_sum = staff_read_counters.customer_read_sum + excluded.custome
 // counterSlots is how many rows a tenant's customer_seq_sum is spread over
 // (migration 0011): concurrent messages of one business move different rows
 // and so do not wait for each other's commit; the badge sums them.
-const counterSlots = 8
+const counterSlots = 16
 
 // counterSlot draws the slot a change of the tenant's counter goes to.
 func counterSlot() int { return rand.IntN(counterSlots) }

@@ -150,9 +150,16 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		return nil, conversations.Invalid("outbox.poll_interval", "must be positive")
 	}
 	o := &Outbox{db: db, cfg: cfg}
-	if sqlite {
+	// Behind a transaction pooler (store.WithTransactionPooling) a LISTEN
+	// would be lost with its transaction's server connection: River polls
+	// (PollOnly) and needs no listener connection.
+	pollOnly := db.TransactionPooling()
+	switch {
+	case sqlite:
 		o.driver = riversqlite.New(db.SQL())
-	} else {
+	case pollOnly:
+		o.driver = riverdatabasesql.New(db.SQL())
+	default:
 		pool, err := listenerPool(ctx, db)
 		if err != nil {
 			return nil, err
@@ -171,6 +178,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		JobTimeout:           cfg.jobTimeout,
 		RescueStuckJobsAfter: cfg.rescueAfter,
 		FetchPollInterval:    cfg.pollInterval,
+		PollOnly:             pollOnly,
 		FetchCooldown:        min(cfg.pollInterval, 5*time.Millisecond),
 		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.workers}},
 		Workers:              workers,
