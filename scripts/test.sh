@@ -6,7 +6,8 @@
 # Set FIELDTALK_POSTGRES_URL to use a server you already run instead.
 # With CI=true a PostgreSQL that cannot start fails the run; the tests never
 # skip PostgreSQL there. The same holds for the Citus cluster below
-# (FIELDTALK_CITUS_URL), and for Chromium, for the web app's browser tests.
+# (FIELDTALK_CITUS_URL), the PgBouncer (FIELDTALK_PGBOUNCER_URL), and for
+# Chromium, for the web app's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,6 +70,17 @@ start_server Citus citus FIELDTALK_CITUS_URL
 # --- end of Citus
 
 start_server PostgreSQL pg FIELDTALK_POSTGRES_URL
+
+# --- PgBouncer in transaction mode in front of that PostgreSQL
+# (scripts/pgbouncer.sh; Debian's pgbouncer, installed with apt-get when
+# missing), for the suites that must hold behind a pooler (testdb.PgBouncer:
+# storetest, the outbox). Set FIELDTALK_PGBOUNCER_URL to use one you run.
+if [ -n "${FIELDTALK_POSTGRES_URL:-}" ]; then
+  start_server PgBouncer pgbouncer FIELDTALK_PGBOUNCER_URL
+elif [ "${CI:-}" = true ]; then
+  echo "test.sh: no PostgreSQL for PgBouncer to front; CI requires it" >&2
+  exit 1
+fi
 
 go vet ./...
 args=("$@")

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/internal/pgexec"
 )
 
 // badgeSQL sums the staff member's unread messages over the threads the
@@ -25,7 +26,7 @@ func badgeSQL(sc conversations.Scope) (string, []slot, bool) {
 		args  []slot
 	)
 	if parts.walk.customer {
-		terms = append(terms, `coalesce((SELECT c.customer_seq_sum FROM tenant_counters c WHERE c.tenant_id = ?), 0)
+		terms = append(terms, `coalesce((SELECT CAST(sum(c.customer_seq_sum) AS BIGINT) FROM tenant_counters c WHERE c.tenant_id = ?), 0)
  - coalesce((SELECT c.customer_read_sum FROM staff_read_counters c WHERE c.tenant_id = ? AND c.staff_id = ?), 0)`)
 		args = append(args, tenant, tenant, staff)
 	}
@@ -93,11 +94,11 @@ func (s *DB) Badges(ctx context.Context, scopes []conversations.Scope) ([]int64,
 		}
 		return out, nil
 	}
-	var stmts []pipelined
+	var stmts []pgexec.Statement
 	for i, sc := range scopes {
 		if st, ok := s.badgeStatement(sc); ok {
 			v := scopeValues(sc)
-			stmts = append(stmts, pipelined{text: st.text, args: v.args(st.slots), dest: []any{&out[i]}})
+			stmts = append(stmts, pgexec.Statement{SQL: st.text, Args: v.args(st.slots), Dest: []any{&out[i]}})
 		}
 	}
 	if len(stmts) > 0 {

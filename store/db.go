@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/internal/pgexec"
 )
 
 // Dialect names returned by (*DB).Dialect.
@@ -57,6 +58,24 @@ type config struct {
 	// statement the store runs on PostgreSQL, with its arguments.
 	trace  func(query string, args []any)
 	tracer trace.Tracer // nil: no spans (WithTracerProvider)
+	// pooled is set by WithTransactionPooling.
+	pooled bool
+}
+
+// WithTransactionPooling says that PostgreSQL is reached through a pooler
+// in transaction mode (PgBouncer's pool_mode=transaction), which gives each
+// transaction whichever server connection is free: a statement prepared by
+// name in one is missing from the next, and LISTEN cannot work. The store
+// then prepares nothing by name: each statement is described once per
+// connection and runs unnamed, in one round trip, planned on each run
+// (pgx's QueryExecModeCacheDescribe), and pipelines run unnamed too. A
+// schema change under a running store is then seen by its next statements
+// without a retry, but a changed result type of a cached description fails
+// once per connection. ConnConfig's connections use the same mode.
+// Connections that must LISTEN (notify/inapp/pgbus; store/outbox, which
+// polls instead under this option) need a direct URL. Ignored on SQLite.
+func WithTransactionPooling() Option {
+	return func(c *config) { c.pooled = true }
 }
 
 // WithLogger sets the logger. Queries are logged at debug level, migrations at
@@ -102,10 +121,13 @@ type DB struct {
 	idb     bun.IDB   // root or the bound transaction
 	tx      *bun.Tx   // nil unless bound to a transaction
 	conn    *sql.Conn // the bound transaction's connection, nil unless bound
-	raw     rawConn   // root.DB or tx.Tx: the database/sql handle under idb
 	dialect string
 	pgcfg   *pgx.ConnConfig // PostgreSQL only: how to open more connections (LISTEN, a job queue's listener)
 	stmts   *sync.Map       // shaped statements by shape (sqlexec.go), shared with the bound DBs
+	// x runs the statements on PostgreSQL (nil on SQLite); rt counts its
+	// round trips. Both are shared with the bound DBs.
+	x  *pgexec.Executor
+	rt *pgexec.Tracer
 }
 
 var (
@@ -136,6 +158,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		bdb     *bun.DB
 		dialect string
 		pgcfg   *pgx.ConnConfig
+		x       *pgexec.Executor
+		rt      *pgexec.Tracer
 	)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -150,6 +174,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		// hot statements opt back into cached prepared statements (sqlexec.go).
 		pcfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 		pgcfg = pcfg.Copy()
+		rt = &pgexec.Tracer{}
+		pcfg.Tracer = rt
+		x = pgexec.New(pgexec.Config{TransactionPooling: cfg.pooled, Tracer: rt})
 		sqldb := stdlib.OpenDB(*pcfg)
 		sqldb.SetMaxOpenConns(cfg.maxConns)
 		sqldb.SetMaxIdleConns(cfg.maxConns)
@@ -178,7 +205,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w: %w", dialect, conversations.ErrUnavailable, err)
 	}
 	bdb.AddQueryHook(queryLogger{log: cfg.log, cfg: cfg})
-	return &DB{cfg: cfg, root: bdb, idb: bdb, raw: bdb.DB, dialect: dialect, pgcfg: pgcfg, stmts: &sync.Map{}}, nil
+	return &DB{cfg: cfg, root: bdb, idb: bdb, dialect: dialect, pgcfg: pgcfg, stmts: &sync.Map{}, x: x, rt: rt}, nil
 }
 
 // sqliteDSN turns "sqlite:PATH", "file:PATH" or "PATH" into a driver DSN
@@ -241,9 +268,14 @@ func (s *DB) ConnConfig() *pgx.ConnConfig {
 		return nil
 	}
 	c := s.pgcfg.Copy()
-	c.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
+	c.DefaultQueryExecMode = s.x.Mode()
 	return c
 }
+
+// TransactionPooling reports whether the DB was opened
+// WithTransactionPooling on PostgreSQL: code sharing the database must then
+// not rely on session state, named prepared statements or LISTEN.
+func (s *DB) TransactionPooling() bool { return s.pg() && s.cfg.pooled }
 
 // SQLTx returns the database/sql transaction a Store passed by Tx is bound
 // to, so that code sharing the database (a job queue) can write in the same
@@ -290,7 +322,7 @@ func (s *DB) Tx(ctx context.Context, fn func(tx conversations.Store) error) erro
 }
 
 func (s *DB) bind(tx bun.Tx, conn *sql.Conn) *DB {
-	return &DB{cfg: s.cfg, root: s.root, idb: tx, tx: &tx, conn: conn, raw: tx.Tx, dialect: s.dialect, pgcfg: s.pgcfg, stmts: s.stmts}
+	return &DB{cfg: s.cfg, root: s.root, idb: tx, tx: &tx, conn: conn, dialect: s.dialect, pgcfg: s.pgcfg, stmts: s.stmts, x: s.x, rt: s.rt}
 }
 
 // atomic runs fn so that its writes commit or roll back together: in a new

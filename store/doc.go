@@ -38,12 +38,26 @@
 // filters in SQL. The hot statements run on PostgreSQL as cached prepared
 // statements.
 //
+// The statements the store writes by hand run on PostgreSQL through
+// internal/pgexec, the one place they are executed: ? placeholders numbered
+// ($n) outside literals and comments, each text prepared once per
+// connection, one retry of a statement whose cached copy the server no
+// longer matches (SQLSTATE 0A000 or 26000, outside a transaction), and
+// pipelines that run several statements in one round trip. bun's query
+// builders run the rest, through database/sql.
+//
+// Behind PgBouncer in transaction mode, open with WithTransactionPooling:
+// nothing is prepared by name (each statement is described once per
+// connection and runs unnamed), and code sharing the database asks
+// TransactionPooling to avoid session state (store/outbox polls instead of
+// listening).
+//
 // Repository code takes bun.IDB, so every method runs inside or outside a
 // transaction: Tx binds a DB to one, and methods that write several rows use
 // a savepoint when already inside one, so a failed call leaves the caller's
 // transaction usable.
 //
 // store/storetest is the conformance suite this package passes on both
-// databases and on Citus; internal/testdb gives tests fresh databases of
+// databases, on Citus and behind PgBouncer; internal/testdb gives tests fresh databases of
 // each kind.
 package store

@@ -66,3 +66,12 @@ func WithTrace(trace func(query string, args []any)) Option {
 
 // MigrateTo applies the migrations numbered up to last only.
 func MigrateTo(ctx context.Context, db *DB, last int) error { return db.migrateTo(ctx, last) }
+
+// RoundTrips is the number of round trips db's PostgreSQL connections have
+// made so far (pgexec.Tracer); 0 on SQLite.
+func RoundTrips(db *DB) int64 {
+	if db.rt == nil {
+		return 0
+	}
+	return db.rt.RoundTrips()
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/internal/pgexec"
 )
 
 // AppendInbound files m, a customer's inbound message, in the customer
@@ -114,7 +115,7 @@ WHERE t.tenant_id = ? AND t.id = ?`, string(tenant), string(id)), tenant)
 
 // inboundSQL is the fast path's statement. n finds the tenant the number
 // is provisioned to (the given one, or any when none is given), d finds a repeat of the provider id, u bumps a live customer
-// thread when both allow it, c moves the tenant's counter and i inserts the
+// thread when both allow it, c moves one slot of the tenant's counter and i inserts the
 // message, all under one snapshot; the last SELECT reports which case it was.
 // A duplicate committed after the snapshot makes the insert fail on the
 // provider index, which undoes the whole statement.
@@ -130,8 +131,8 @@ var inboundSQL = `WITH n AS (
     AND kind = 'customer' AND NOT archived AND NOT EXISTS (SELECT 1 FROM d)
   RETURNING ` + threadColumns("threads") + `
 ), c AS (
-  INSERT INTO tenant_counters (tenant_id, customer_seq_sum) SELECT n.tenant_id, 1 FROM n, u
-  ON CONFLICT (tenant_id) DO UPDATE SET customer_seq_sum = tenant_counters.customer_seq_sum + 1
+  INSERT INTO tenant_counters (tenant_id, slot, customer_seq_sum) SELECT n.tenant_id, ?, 1 FROM n, u
+  ON CONFLICT (tenant_id, slot) DO UPDATE SET customer_seq_sum = tenant_counters.customer_seq_sum + 1
 ), i AS (
   INSERT INTO messages (` + messageInsertCols + `)
   SELECT n.tenant_id, u.id, u.last_seq, ` + placeholders(messageInsertArity-3) + ` FROM n, u
@@ -170,7 +171,7 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 	}
 	tenant, addr := string(t.Tenant), customerAddress(t.Contact)
 	args := []any{t.BusinessNumber, tenant, tenant, m.Channel, m.ProviderID,
-		m.CreatedAt, preview(m.Body), t.BusinessNumber, addr}
+		m.CreatedAt, preview(m.Body), t.BusinessNumber, addr, counterSlot()}
 	args = append(args, messageInsertArgs(m, media)[3:]...)
 	var (
 		owner                                                                             string
@@ -185,8 +186,8 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 	visArgs := []any{t.BusinessNumber, t.BusinessNumber, string(m.ID)}
 	if s.tx == nil {
 		// One round trip, in one implicit transaction.
-		err = s.pipeline(ctx, op, pipelined{text: inboundPG, args: args, dest: dest},
-			pipelined{text: inboundVisibilityPG, args: visArgs})
+		err = s.pipeline(ctx, op, pgexec.Statement{SQL: inboundPG, Args: args, Dest: dest},
+			pgexec.Statement{SQL: inboundVisibilityPG, Args: visArgs})
 	} else {
 		// A savepoint, so a failure leaves the caller's transaction usable.
 		err = s.atomic(ctx, func(tx *DB) error {

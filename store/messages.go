@@ -454,7 +454,7 @@ func (s *DB) ApplyStatus(ctx context.Context, u conversations.StatusUpdate) (con
 		changed bool
 	)
 	err := s.atomic(ctx, func(tx *DB) error {
-		var row *sql.Row
+		var row scanner
 		if u.Message != "" {
 			row = tx.queryRow(ctx, `SELECT `+messageCols+` FROM messages m
 WHERE m.tenant_id = ? AND m.id = ?`+lock, string(u.Tenant), string(u.Message))

@@ -5,23 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/internal/pgexec"
 )
-
-// rawConn is what *sql.DB and *sql.Tx both offer.
-type rawConn interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
 
 // The hand-written statements below are written once, with ? placeholders,
 // for both databases.
@@ -30,76 +24,130 @@ type rawConn interface {
 // (times in bun's UTC text format, the same one its writes use, so stored and
 // compared timestamps always share one lexically ordered format).
 //
-// On PostgreSQL they bypass bun's formatting and reach pgx with real $n
-// parameters and an explicit cached-statement mode: each distinct text is
-// then parsed once per connection and, after a few runs, executed with a
-// generic plan. Formatting the arguments into the text would make every call
-// a new statement to parse and plan, which is what the perf-anchor measured
-// costing the inbox up to twice its time.
+// On PostgreSQL they bypass bun and database/sql and run through
+// internal/pgexec on the pgx connection under the DB's database/sql
+// connection (withPgx), with real $n parameters: each distinct text is
+// parsed once per connection and, after a few runs, executed with a generic
+// plan (or, behind a transaction pooler, described once and run unnamed:
+// WithTransactionPooling). Formatting the arguments into the text would make
+// every call a new statement to parse and plan, which is what the
+// perf-anchor measured costing the inbox up to twice its time. pgexec is the
+// one place they run: the ? rewrite, the retry of a statement the server's
+// cache made fail, the pipeline and the round-trip count are there.
+
+// rows is what *sql.Rows and the PostgreSQL rows of query both offer.
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
 
 func (s *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if !s.pg() {
 		return s.idb.ExecContext(ctx, query, args...)
 	}
-	q, a := pgStatement(query, args)
+	q := numbered(query)
 	s.traced(q, args)
 	start := time.Now()
-	res, err := s.raw.ExecContext(ctx, q, a...)
+	var tag pgconn.CommandTag
+	err := s.withPgx(ctx, func(c *pgx.Conn) (err error) {
+		tag, err = s.x.Exec(ctx, c, s.tx != nil, q, args...)
+		return err
+	})
 	s.logQuery(ctx, query, start, err)
-	return res, err
+	if err != nil {
+		return nil, err
+	}
+	return tagResult(tag), nil
 }
 
-func (s *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// tagResult is a PostgreSQL command tag as a sql.Result.
+type tagResult pgconn.CommandTag
+
+func (r tagResult) RowsAffected() (int64, error) { return pgconn.CommandTag(r).RowsAffected(), nil }
+
+func (r tagResult) LastInsertId() (int64, error) {
+	return 0, errors.New("store: LastInsertId is not supported by PostgreSQL")
+}
+
+// query runs a statement and returns its rows, which the caller closes.
+// On PostgreSQL the rows hold the connection they came from until then.
+func (s *DB) query(ctx context.Context, query string, args ...any) (rows, error) {
 	if !s.pg() {
 		return s.idb.QueryContext(ctx, query, args...)
 	}
-	q, a := pgStatement(query, args)
+	q := numbered(query)
 	s.traced(q, args)
 	start := time.Now()
-	rows, err := s.raw.QueryContext(ctx, q, a...)
+	c, release, err := s.pgxConn(ctx)
+	var r pgx.Rows
+	if err == nil {
+		if r, err = s.x.Rows(ctx, c, s.tx != nil, q, args...); err != nil {
+			release()
+		}
+	}
 	s.logQuery(ctx, query, start, err)
-	return rows, err
+	if err != nil {
+		return nil, err
+	}
+	return &pgRows{Rows: r, release: release}, nil
 }
 
-func (s *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+// pgRows are pgx rows that give their connection back when closed.
+type pgRows struct {
+	pgx.Rows
+	release func()
+}
+
+func (r *pgRows) Close() error {
+	r.Rows.Close()
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
+	return r.Rows.Err()
+}
+
+// queryRow runs a statement for its first row. On PostgreSQL it runs when
+// the row is scanned; no row is sql.ErrNoRows (pgx.ErrNoRows is one).
+func (s *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
 	if !s.pg() {
 		return s.idb.QueryRowContext(ctx, query, args...)
 	}
-	q, a := pgStatement(query, args)
-	s.traced(q, args)
-	start := time.Now()
-	row := s.raw.QueryRowContext(ctx, q, a...)
-	s.logQuery(ctx, query, start, row.Err())
-	return row
+	return pgRow{s: s, ctx: ctx, query: query, args: args}
 }
 
-// pgStatement numbers the ? placeholders of query ($1, $2, ...) and puts
-// pgx's cached-statement mode in front of the arguments (pgx reads leading
-// mode arguments as options, also through database/sql).
-func pgStatement(query string, args []any) (string, []any) {
-	a := make([]any, 0, len(args)+1)
-	a = append(a, pgx.QueryExecModeCacheStatement)
-	a = append(a, args...)
-	return numbered(query), a
+type pgRow struct {
+	s     *DB
+	ctx   context.Context
+	query string
+	args  []any
 }
 
-// numbered numbers the ? placeholders of query: $1, $2, ... The statements
-// never contain a ? other than a placeholder.
-func numbered(query string) string {
-	var b strings.Builder
-	b.Grow(len(query) + 16)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
+func (r pgRow) Scan(dest ...any) error {
+	rows, err := r.s.query(r.ctx, r.query, r.args...)
+	if err != nil {
+		return err
 	}
-	return b.String()
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
 }
+
+// numbered numbers the ? placeholders of query ($1, $2, ...), leaving
+// literals, quoted names and comments as they are and turning ?? into ?
+// (pgexec.Rewrite). The statements are the program's own: a malformed one is
+// a bug, which the first test to run it finds.
+func numbered(query string) string { return pgexec.MustRewrite(query) }
 
 // A listing's statement is built from its shape (which parts of a scope it
 // has, its filter, its page size, whether it starts from a cursor): every
@@ -179,14 +227,10 @@ func (s *DB) read(ctx context.Context, st shaped, v *slotValues, dest []any, fn 
 	defer func() { end(err) }()
 	start := time.Now()
 	if s.pg() {
-		args := make([]any, 0, len(st.slots)+1)
-		args = append(args, pgx.QueryExecModeCacheStatement)
-		for _, sl := range st.slots {
-			args = append(args, v[sl])
-		}
-		s.traced(st.text, args[1:])
+		args := v.args(st.slots)
+		s.traced(st.text, args)
 		err = s.withPgx(ctx, func(c *pgx.Conn) error {
-			rows, err := c.Query(ctx, st.text, args...)
+			rows, err := s.x.Rows(ctx, c, s.tx != nil, st.text, args...)
 			if err != nil {
 				return err
 			}
@@ -221,18 +265,38 @@ func eachRow(rows rowReader, dest []any, fn func() error) error {
 // withPgx runs fn on the pgx connection under the DB's database/sql
 // connection: the bound transaction's, or one from the pool, held for the call.
 func (s *DB) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
-	conn := s.conn
+	c, release, err := s.pgxConn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn(c)
+}
+
+// pgxConn returns the pgx connection under the DB's database/sql connection
+// (the bound transaction's, or one taken from the pool) and a function that
+// gives it back. database/sql hands the driver's connection out only inside
+// sql.Conn.Raw; the connection stays the caller's alone after Raw returns,
+// for as long as the sql.Conn is held (until release), which lets rows
+// outlive the call that opened them.
+func (s *DB) pgxConn(ctx context.Context) (*pgx.Conn, func(), error) {
+	conn, release := s.conn, func() {}
 	if conn == nil {
 		c, err := s.root.DB.Conn(ctx)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		defer c.Close()
-		conn = c
+		conn, release = c, func() { _ = c.Close() }
 	}
-	return conn.Raw(func(dc any) error {
-		return fn(dc.(*stdlib.Conn).Conn())
-	})
+	var pc *pgx.Conn
+	if err := conn.Raw(func(dc any) error {
+		pc = dc.(*stdlib.Conn).Conn()
+		return nil
+	}); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return pc, release, nil
 }
 
 // traced tells the tracer, if any, of a statement about to run.

@@ -11,8 +11,10 @@ import (
 
 var seed = flag.Int64("seed", 0, "extra seed for the randomized differential test (0: one from the clock)")
 
-// TestStore runs the conformance suite on both databases, and on a Citus
-// cluster, where every statement the suite runs must route to one shard.
+// TestStore runs the conformance suite on both databases, on a Citus
+// cluster, where every statement the suite runs must route to one shard,
+// and behind PgBouncer in transaction mode, where no prepared statement
+// outlives its transaction.
 func TestStore(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.SQLite(t) }, storetest.Seed(*seed))
@@ -22,6 +24,9 @@ func TestStore(t *testing.T) {
 	})
 	t.Run("citus", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.Citus(t) }, storetest.Seed(*seed))
+	})
+	t.Run("pgbouncer", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.PgBouncer(t) }, storetest.Seed(*seed))
 	})
 }
 

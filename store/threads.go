@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
@@ -346,11 +347,19 @@ SET customer_read_sum = staff_read_counters.customer_read_sum + excluded.custome
 	return err
 }
 
+// counterSlots is how many rows a tenant's customer_seq_sum is spread over
+// (migration 0011): concurrent messages of one business move different rows
+// and so do not wait for each other's commit; the badge sums them.
+const counterSlots = 16
+
+// counterSlot draws the slot a change of the tenant's counter goes to.
+func counterSlot() int { return rand.IntN(counterSlots) }
+
 func (s *DB) addTenantSeq(ctx context.Context, tenant conversations.TenantID, delta int64) error {
-	_, err := s.exec(ctx, `INSERT INTO tenant_counters (tenant_id, customer_seq_sum) VALUES (?, ?)
-ON CONFLICT (tenant_id) DO UPDATE
+	_, err := s.exec(ctx, `INSERT INTO tenant_counters (tenant_id, slot, customer_seq_sum) VALUES (?, ?, ?)
+ON CONFLICT (tenant_id, slot) DO UPDATE
 SET customer_seq_sum = tenant_counters.customer_seq_sum + excluded.customer_seq_sum`,
-		string(tenant), delta)
+		string(tenant), counterSlot(), delta)
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
+	"github.com/fieldtalk/fieldtalk/internal/pgexec"
 )
 
 // staff_thread_visibility is kept in step with participants, job links and
@@ -114,9 +115,9 @@ func (s *DB) addVisibility(ctx context.Context, tenant conversations.TenantID, p
 	}
 	if s.pg() && len(inserts) > 1 {
 		// One round trip for them all.
-		stmts := make([]pipelined, len(inserts))
+		stmts := make([]pgexec.Statement, len(inserts))
 		for i, a := range inserts {
-			stmts[i] = pipelined{text: insertVisibilityPG, args: a}
+			stmts[i] = pgexec.Statement{SQL: insertVisibilityPG, Args: a}
 		}
 		return s.pipeline(ctx, "add visibility", stmts...)
 	}

@@ -205,7 +205,8 @@ const rawSeqBase = 1_000_000_000_000
 // the measurements the schema was designed from found fastest, on
 // fieldtalk's tables): route by (business number, customer),
 // skip a duplicate provider id, bump the thread and its visibility rows,
-// insert the message, move the dispatcher-badge counter.
+// insert the message, move the dispatcher-badge counter (one row per
+// business, the perf-anchor's shape: slot 0 of the store's spread counter).
 const oneStatementIngest = `WITH t AS (
   UPDATE threads
      SET last_seq = last_seq + 1, last_message_at = greatest(last_message_at, $4), preview = left($5, 80)
@@ -218,7 +219,7 @@ const oneStatementIngest = `WITH t AS (
   FROM t WHERE v.tenant_id = $1 AND v.thread_id = t.id
 ), c AS (
   UPDATE tenant_counters SET customer_seq_sum = customer_seq_sum + 1
-   WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM t WHERE NOT t.archived)
+   WHERE tenant_id = $1 AND slot = 0 AND EXISTS (SELECT 1 FROM t WHERE NOT t.archived)
 )
 INSERT INTO messages (tenant_id, thread_id, seq, id, kind, direction, channel, author_type, body, source,
   from_address, to_address, created_at, status, provider_id)

@@ -75,9 +75,9 @@ FROM staff_thread_visibility v
 WHERE v.tenant_id = $1 AND v.staff_id = $2 AND NOT v.archived
   AND (v.participant OR (v.job_refs > 0 AND v.kind = 'customer'))`
 
-// A dispatcher's badge: the two counters, plus the internal threads they
+// A dispatcher's badge: the two counters (the tenant's over its slots), plus the internal threads they
 // take part in.
-const baseDispatcherBadge = `SELECT (coalesce((SELECT c.customer_seq_sum FROM tenant_counters c WHERE c.tenant_id = $1), 0)
+const baseDispatcherBadge = `SELECT (coalesce((SELECT sum(c.customer_seq_sum) FROM tenant_counters c WHERE c.tenant_id = $1), 0)
   - coalesce((SELECT c.customer_read_sum FROM staff_read_counters c WHERE c.tenant_id = $1 AND c.staff_id = $2), 0)
   + coalesce((SELECT sum(v.last_seq - v.read_seq)
               FROM staff_thread_visibility v

@@ -56,12 +56,74 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
-// EachDistributed is Each followed by the subtest "citus", on a fresh
-// distributed schema of the Citus cluster.
+// EachDistributed is Each followed by the subtests "citus", on a fresh
+// distributed schema of the Citus cluster, and "pgbouncer", on a fresh
+// database behind PgBouncer in transaction mode (PgBouncer): the suites
+// that must hold however PostgreSQL is deployed.
 func EachDistributed(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
 	Each(t, fn)
 	t.Run("citus", func(t *testing.T) { fn(t, Citus(t)) })
+	t.Run("pgbouncer", func(t *testing.T) { fn(t, PgBouncer(t)) })
+}
+
+// EnvPgBouncerURL names the variable holding the URL of a PgBouncer in
+// transaction mode (scripts/pgbouncer.sh starts one) in front of a
+// PostgreSQL server.
+const EnvPgBouncerURL = "FIELDTALK_PGBOUNCER_URL"
+
+// PgBouncer returns a fresh migrated store, opened
+// store.WithTransactionPooling, in a database of its own reached through
+// the PgBouncer named by FIELDTALK_PGBOUNCER_URL, dropped when the test
+// ends. Skipped without that variable, failed under CI=true.
+func PgBouncer(t testing.TB) *store.DB {
+	t.Helper()
+	return open(t, PgBouncerDSN(t), store.WithTransactionPooling())
+}
+
+// PgBouncerDSN creates an empty database on the server behind the
+// PgBouncer, dropped when the test ends, and returns a DSN that reaches it
+// through the PgBouncer. A database, not a schema as PostgresDSN makes:
+// PgBouncer forwards no search_path, and a session setting would not
+// outlive a transaction there.
+func PgBouncerDSN(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvPgBouncerURL)
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("testdb: %s is not set, and CI must run the PgBouncer tests (start one with scripts/pgbouncer.sh)", EnvPgBouncerURL)
+		}
+		t.Skipf("testdb: %s is not set: skipping PgBouncer (start one with: eval \"$(scripts/pgbouncer.sh start /tmp/ftpgbouncer)\", PostgreSQL first)", EnvPgBouncerURL)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("testdb: %s: %v", EnvPgBouncerURL, err)
+	}
+	// CREATE and DROP DATABASE run outside a transaction, which PgBouncer
+	// passes through in any pool mode.
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	name := "ft_" + hex.EncodeToString(b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+		t.Fatalf("testdb: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		// FORCE: PgBouncer keeps idle server connections to it.
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("testdb: drop database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
 }
 
 // SQLite returns a fresh migrated store in a file under t.TempDir(), closed
@@ -158,11 +220,11 @@ func schemaDSN(t testing.TB, env, what, script string, settings map[string]strin
 	return u.String()
 }
 
-func open(t testing.TB, dsn string) *store.DB {
+func open(t testing.TB, dsn string, opts ...store.Option) *store.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db, err := store.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn, opts...)
 	if err != nil {
 		t.Fatalf("testdb: open: %v", err)
 	}

@@ -157,9 +157,16 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		return nil, conversations.Invalid("outbox.status_sweep", "every must be non-zero (negative: off), the window positive and the minimum age from zero to less than the window")
 	}
 	o := &Outbox{db: db, cfg: cfg}
-	if sqlite {
+	// Behind a transaction pooler (store.WithTransactionPooling) a LISTEN
+	// would be lost with its transaction's server connection: River polls
+	// (PollOnly) and needs no listener connection.
+	pollOnly := db.TransactionPooling()
+	switch {
+	case sqlite:
 		o.driver = riversqlite.New(db.SQL())
-	} else {
+	case pollOnly:
+		o.driver = riverdatabasesql.New(db.SQL())
+	default:
 		pool, err := listenerPool(ctx, db)
 		if err != nil {
 			return nil, err
@@ -178,6 +185,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		JobTimeout:           cfg.jobTimeout,
 		RescueStuckJobsAfter: cfg.rescueAfter,
 		FetchPollInterval:    cfg.pollInterval,
+		PollOnly:             pollOnly,
 		FetchCooldown:        min(cfg.pollInterval, 5*time.Millisecond),
 		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.workers}},
 		Workers:              workers,
