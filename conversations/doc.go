@@ -9,7 +9,8 @@
 //   - Suggester: proposes replies (suggest/rules, suggest/llm).
 //   - Notifier: tells staff of new messages (notify/...).
 //   - Store: persistence, implemented once by package store on PostgreSQL
-//     and SQLite.
+//     and SQLite. PreferenceStore, an optional interface of a Store, keeps
+//     each person's notification preferences and mutes (preferences.go).
 //   - Jobs and Timeline: the host's CRM (store ships table-backed versions).
 //   - Policy: visibility (package policy has the product's rule).
 //
