@@ -30,6 +30,11 @@
 // filters in SQL. The hot statements run on PostgreSQL as cached prepared
 // statements.
 //
+// DB also implements conversations.PreferenceStore (preferences.go): each
+// staff member's notification preferences and muted threads, read for all
+// of a notification's recipients in one statement; Badge and Badges leave a
+// person's muted threads out when their preferences ask.
+//
 // Repository code takes bun.IDB, so every method runs inside or outside a
 // transaction: Tx binds a DB to one, and methods that write several rows use
 // a savepoint when already inside one, so a failed call leaves the caller's

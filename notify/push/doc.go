@@ -24,7 +24,7 @@
 // only updates the badge, and a hidden preview shows HiddenTitle and nothing
 // of the text. A shown push carries the thread's CollapseKey (the Android
 // notification tag and apns-collapse-id; the web hook's collapse_key), so a
-// phone shows one notification per thread. Both Notifiers take the HTTP client, logger and
-// clock as options; FCM's endpoints are configurable so tests can point them
-// at pushtest's fakes.
+// phone shows one notification per thread. Both Notifiers take the HTTP
+// client, logger and clock as options; FCM's endpoints are configurable so
+// tests can point them at pushtest's fakes.
 package push

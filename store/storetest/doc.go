@@ -15,4 +15,10 @@
 // and requires every viewer's Inbox (all pages, every filter), Badge and
 // GetThread to match what policy.Default's Scope allows in the model. The
 // seeds it uses are logged when it fails; pass one back with Seed to replay.
+//
+// A store that implements conversations.PreferenceStore (an optional
+// interface) is checked for it too: the Preferences scenario, and mutes and
+// "exclude muted threads from the badge" in the differential test, where the
+// model's badge leaves out the muted threads of whoever asked and its inbox
+// keeps them. A store without it skips those.
 package storetest
