@@ -19,6 +19,8 @@
 //   - QueueStore: a Store that carries its own Outbox (store/outbox's
 //     Outbox.Store), so a message and its delivery job are written in one
 //     transaction of one database.
+//   - PreferenceStore, an optional interface of a Store, keeps
+//     each person's notification preferences and mutes (preferences.go).
 //   - Jobs and Timeline: the host's CRM (store ships table-backed versions).
 //   - Policy: visibility (package policy has the product's rule).
 //

@@ -31,6 +31,14 @@ type Notification struct {
 	Badge     int64    // the recipient's unread count after the event
 	Urgent    bool     // an urgent escalation or emergency
 	At        time.Time
+	// Silent: the recipient's preferences (a muted thread, their quiet
+	// hours, their push mode) ask that n show nothing and make no sound on
+	// a phone. A push Notifier still updates the badge; the in-app stream
+	// shows n as usual.
+	Silent bool
+	// Preview is how much of the message a push may show, per the
+	// recipient's preference ("" is PreviewFull).
+	Preview PreviewMode
 }
 
 // Notifier delivers notifications (a realtime stream, phone push, ...).

@@ -33,6 +33,16 @@ func (s *core) notifyMessage(ctx context.Context, m Message) {
 		}
 		ns = append(ns, Notification{Tenant: m.Tenant, Recipient: id, Type: EventMessage, Thread: m.Thread, Message: &m, Urgent: m.Urgent})
 	}
+	// Dispatchers and admins who do not watch a customer thread still see
+	// it: a badge event, which applyPreferences makes a message event for
+	// whoever asked for every customer message (PushAll).
+	for _, st := range staff {
+		if t.Kind == ThreadCustomer && (st.Role == RoleDispatcher || st.Role == RoleAdmin) &&
+			!slices.ContainsFunc(ns, func(n Notification) bool { return n.Recipient == st.ID }) &&
+			!(m.AuthorType == AuthorStaff && st.ID == m.Author) {
+			ns = append(ns, Notification{Tenant: m.Tenant, Recipient: st.ID, Type: EventBadge, Thread: m.Thread, Message: &m, Urgent: m.Urgent})
+		}
+	}
 	s.send(ctx, staff, ns, &t)
 }
 
@@ -72,7 +82,7 @@ func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Th
 		}
 		v := staff[i].Viewer()
 		switch {
-		case n.Type == EventBadge:
+		case n.Message == nil && (n.Type == EventBadge || n.Type == EventPreferences):
 		case t != nil:
 			if !s.policy.Scope(v).Allows(*t) {
 				continue
@@ -88,6 +98,7 @@ func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Th
 	if len(kept) == 0 {
 		return
 	}
+	kept = s.applyPreferences(ctx, staff, kept)
 	badges, err := s.fast.Badges(ctx, scopes)
 	if err != nil {
 		s.log.ErrorContext(ctx, "conversations: notify: badges", "tenant", kept[0].Tenant, "err", err)

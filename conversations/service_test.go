@@ -174,7 +174,7 @@ func TestReceiveFilesOnceAndFollowsAssignments(t *testing.T) {
 
 		w.inbound(t, "+15005550999", "Also the gate code is 1234", "SM2")
 		notes = w.notes.take()
-		assert.Equal(t, []conversations.StaffID{w.tech1.Staff}, recipients(notes), "the assigned technician is told, not the dispatchers")
+		assert.Equal(t, []conversations.StaffID{w.tech1.Staff}, recipients(ofType(notes, conversations.EventMessage)), "the assigned technician is told of the message, not the dispatchers")
 		assert.EqualValues(t, 2, notes[0].Badge)
 
 		w.notes.take()

@@ -180,6 +180,7 @@ func TestEscalationReachesTheRightPeople(t *testing.T) {
 		assert.True(t, got.Urgent)
 
 		notes := w.notes.take()
+		notes = ofType(notes, conversations.EventMessage)
 		require.Equal(t, []conversations.StaffID{w.tech1.Staff}, recipients(notes), "the assigned technician is told")
 		assert.True(t, notes[0].Urgent, "urgent escalations are marked")
 		assert.Contains(t, inboxIDs(t, w.svc, w.tech1, conversations.FilterAll), m.Thread)

@@ -17,7 +17,10 @@ import (
 //   - internal threads seen whole: a walk of the tenant's inbox index;
 //   - the rest: a sum over the staff member's visibility rows, which carry
 //     their thread's last_seq and archived flag and the staff member's read
-//     horizon (on PostgreSQL, index-only on the visibility inbox index).
+//     horizon (on PostgreSQL, index-only on the visibility inbox index);
+//   - less, when the staff member's preferences exclude muted threads from
+//     the badge, the unread of their muted threads that the scope allows
+//     (mutedUnreadSQL).
 func badgeSQL(sc conversations.Scope) (string, []slot, bool) {
 	parts := splitScope(sc, kindSet{customer: true, internal: true})
 	tenant, staff := slotTenant, slotStaff
@@ -43,6 +46,9 @@ func badgeSQL(sc conversations.Scope) (string, []slot, bool) {
 	if len(terms) == 0 {
 		return "", nil, false
 	}
+	muted, mutedArgs := mutedUnreadSQL(parts)
+	terms = append(terms, muted)
+	args = append(args, mutedArgs...)
 	// sum() over bigint is numeric on PostgreSQL: cast the total back.
 	return "SELECT CAST(" + strings.Join(terms, "\n + ") + " AS BIGINT)", args, true
 }
@@ -111,3 +117,35 @@ func (s *DB) Badges(ctx context.Context, scopes []conversations.Scope) ([]int64,
 
 // badgeShape is what badgeSQL builds from.
 type badgeShape struct{ access conversations.Scope }
+
+// mutedUnreadSQL is the term subtracted from the badge for a staff member
+// whose preferences exclude muted threads: the unread messages of their
+// muted, non-archived threads that the parts allow. It walks their few
+// thread_mutes rows (a primary-key range) and probes each thread, and is
+// zero without a look at the mutes when the preference is off (the
+// EXISTS on staff_preferences is one primary-key probe). Every subquery
+// names the tenant, so that Citus routes the statement to one shard.
+func mutedUnreadSQL(parts scopeParts) (string, []slot) {
+	tenant, staff := slotTenant, slotStaff
+	var allowed []string
+	var allowedArgs []slot
+	if parts.walk.customer {
+		allowed = append(allowed, "t.kind = 'customer'")
+	}
+	if parts.walk.internal {
+		allowed = append(allowed, "t.kind = 'internal'")
+	}
+	if parts.vis() {
+		allowed = append(allowed, `EXISTS (SELECT 1 FROM staff_thread_visibility v
+    WHERE v.tenant_id = ? AND v.staff_id = ? AND v.thread_id = t.id AND `+parts.visCond()+`)`)
+		allowedArgs = append(allowedArgs, tenant, staff)
+	}
+	query := `- coalesce((SELECT sum(` + unreadOf("t") + `)
+  FROM thread_mutes m JOIN threads t ON t.tenant_id = m.tenant_id AND t.id = m.thread_id
+  WHERE m.tenant_id = ? AND m.staff_id = ? AND t.tenant_id = ? AND NOT t.archived AND (` + strings.Join(allowed, " OR ") + `)
+    AND EXISTS (SELECT 1 FROM staff_preferences p WHERE p.tenant_id = ? AND p.staff_id = ? AND p.exclude_muted)), 0)`
+	args := []slot{tenant, staff, tenant, staff, tenant}
+	args = append(args, allowedArgs...)
+	args = append(args, tenant, staff)
+	return query, args
+}

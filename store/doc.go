@@ -51,6 +51,10 @@
 // connection and runs unnamed), and code sharing the database asks
 // TransactionPooling to avoid session state (store/outbox polls instead of
 // listening).
+// DB also implements conversations.PreferenceStore (preferences.go): each
+// staff member's notification preferences and muted threads, read for all
+// of a notification's recipients in one statement; Badge and Badges leave a
+// person's muted threads out when their preferences ask.
 //
 // Repository code takes bun.IDB, so every method runs inside or outside a
 // transaction: Tx binds a DB to one, and methods that write several rows use

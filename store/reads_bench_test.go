@@ -145,6 +145,25 @@ INSERT INTO tenant_counters (tenant_id, slot, customer_seq_sum) SELECT $1, 0, su
 		_, err := db.Badge(ctx, rules.Scope(f.dispatcher))
 		return err
 	})
+	// The same badges for people who mute ten threads and leave muted
+	// threads out of their badge (the term that is inert above does work
+	// here: a walk of their mutes, each probed for scope and unread).
+	for _, v := range []conversations.Viewer{f.dispatcher, f.technician} {
+		for i := range 10 {
+			th := conversations.ThreadID(fmt.Sprintf("thread-%05d", i*6))
+			if err := db.SetMuted(ctx, v.Tenant, v.Staff, th, true, time.Time{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := db.PutPreferences(ctx, conversations.Preferences{Tenant: v.Tenant, Staff: v.Staff, ExcludeMutedFromBadge: true}); err != nil {
+			b.Fatal(err)
+		}
+		sc := rules.Scope(v)
+		run("BadgeExcludingMuted/"+string(v.Role), func() error {
+			_, err := db.Badge(ctx, sc)
+			return err
+		})
+	}
 	run("History", func() error {
 		p, err := db.History(ctx, f.technician.Tenant, f.long, conversations.HistoryQuery{Limit: 50})
 		if err == nil && len(p.Messages) != 50 {

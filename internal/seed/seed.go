@@ -193,14 +193,16 @@ type savedKey struct {
 }
 
 // dropKeys drops the tables' primary keys, unique constraints, foreign keys
-// and indexes, and returns their definitions (as PostgreSQL prints them) to
-// put back exactly.
+// and indexes, and the foreign keys of other tables that point at them
+// (thread_mutes', say: a referenced key cannot go while they stand), and
+// returns their definitions (as PostgreSQL prints them) to put back exactly.
 func dropKeys(ctx context.Context, conn *pgx.Conn, tables []string) ([]savedKey, error) {
 	var saved []savedKey
 	rows, err := conn.Query(ctx, `
 SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype::text
 FROM pg_constraint c
-WHERE c.conrelid = ANY (SELECT to_regclass(t)::oid FROM unnest($1::text[]) t) AND c.contype IN ('p', 'u', 'f')
+WHERE (c.conrelid = ANY (SELECT to_regclass(t)::oid FROM unnest($1::text[]) t) AND c.contype IN ('p', 'u', 'f'))
+   OR (c.confrelid = ANY (SELECT to_regclass(t)::oid FROM unnest($1::text[]) t) AND c.contype = 'f')
 ORDER BY c.contype = 'f' DESC`, tables)
 	if err != nil {
 		return nil, fmt.Errorf("seed: read constraints: %w", err)

@@ -148,6 +148,9 @@ func TestStreamedBadgeFollowsTheInbox(t *testing.T) {
 		expectBadge(t, tomPhone, 2, "assigned to job 2 as well")
 		w.inbound(t, "+15005550101", "Gate code is 4321")
 		w.expect(t, tomPhone, w.tom, conversations.EventMessage, t1, 2+1, "assigned technician: two unread here, one there")
+		for _, c := range []*sseClient{phone, tablet} {
+			expectBadge(t, c, 2, "the dispatcher sees the watched thread too: a badge event")
+		}
 
 		// Unassigned from job 2: its thread leaves Tom's badge, and goes
 		// back to the dispatcher.
@@ -159,6 +162,9 @@ func TestStreamedBadgeFollowsTheInbox(t *testing.T) {
 		}
 		w.inbound(t, "+15005550101", "Also, the dog is friendly")
 		w.expect(t, tomPhone, w.tom, conversations.EventMessage, t1, 3, "after the unassignment only thread 1 counts")
+		for _, c := range []*sseClient{phone, tablet} {
+			expectBadge(t, c, 4, "the dispatcher sees the watched thread too: a badge event")
+		}
 
 		// Archiving thread 2 (two unread) takes it out of the dispatcher's
 		// badge; a new message brings it back, whole.

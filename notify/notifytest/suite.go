@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,11 @@ type Harness struct {
 	// Quiet is how long the suite listens for deliveries that must not
 	// come (default 200ms).
 	Quiet time.Duration
+	// Shows says the Notifier shows notifications on a phone (a push):
+	// the suite then checks that it honours the recipient's preferences
+	// (Notification.Silent and Preview), with Delivery.Shown and Alert. A
+	// stream that carries every event as is leaves it false.
+	Shows bool
 }
 
 // Backend is one scenario's Notifier under test and its observers.
@@ -55,6 +61,10 @@ type Delivery struct {
 	Type   conversations.EventType
 	Thread conversations.ThreadID
 	Badge  int64
+	// Shown and Alert, for a Notifier that Shows: whether the delivery
+	// shows something (and sounds), and all the text it shows.
+	Shown bool
+	Alert string
 }
 
 // Run runs every scenario against fresh backends from h. A failure names
@@ -79,6 +89,7 @@ func Run(t *testing.T, h Harness) {
 		{"StalledBackendHonoursContext", stalledBackend},
 		{"ConcurrentUse", concurrentUse},
 		{"FailingBackendReturnsError", failingBackend},
+		{"HonoursPreferences", honoursPreferences},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
@@ -147,7 +158,7 @@ func rightRecipientOnly(t *testing.T, h Harness) {
 				t.Fatalf("rule %q broken: %s/%s got %d of %d notifications: %v", rule, p.tenant, p.staff, r, rounds, err)
 			}
 			want := Delivery{Type: conversations.EventMessage, Thread: conversations.ThreadID(fmt.Sprintf("%s-%s-%d", p.tenant, p.staff, r)), Badge: int64(r + 1)}
-			if d != want {
+			if d.Type != want.Type || d.Thread != want.Thread || d.Badge != want.Badge {
 				t.Errorf("rule %q broken: %s/%s: delivery %d is %+v, want %+v", rule, p.tenant, p.staff, r, d, want)
 			}
 		}
@@ -282,4 +293,49 @@ func next(w Watcher, timeout time.Duration) (Delivery, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return w.Next(ctx)
+}
+
+// Rule: a push honours its recipient's preferences: a Silent notification
+// shows nothing (but still carries the badge), a hidden preview shows
+// nothing of the message's text, a full one does.
+func honoursPreferences(t *testing.T, h Harness) {
+	const rule = "honours the recipient's preferences"
+	if !h.Shows {
+		t.Skip("the Notifier shows nothing on a phone (Harness.Shows is false)")
+	}
+	b := newBackend(t, h)
+	w := who{conversations.TenantID("t-" + conversations.NewID[string]()), conversations.StaffID("s-" + conversations.NewID[string]())}
+	watch := b.Watch(t, w.tenant, w.staff)
+	const secret = "the gate code is 4412"
+	msg := func(badge int64, edit func(*conversations.Notification)) Delivery {
+		t.Helper()
+		n := note(w, "th-prefs", badge)
+		n.Message = &conversations.Message{
+			ID: conversations.NewID[conversations.MessageID](), Tenant: w.tenant, Thread: "th-prefs",
+			Kind: conversations.KindCustomerSMS, Direction: conversations.DirectionInbound, Channel: conversations.ChannelSMS,
+			AuthorType: conversations.AuthorCustomer, Body: secret, From: "+15005550199", Status: conversations.StatusReceived,
+		}
+		edit(&n)
+		if err := notifyNoPanic(t, context.Background(), rule, b.Notifier, n); err != nil {
+			t.Fatalf("rule %q broken: Notify: %v", rule, err)
+		}
+		d, err := next(watch, h.Timeout)
+		if err != nil {
+			t.Fatalf("rule %q broken: a notification must still be delivered (the badge): %v", rule, err)
+		}
+		if d.Badge != badge {
+			t.Errorf("rule %q broken: badge %d, want %d", rule, d.Badge, badge)
+		}
+		return d
+	}
+	if d := msg(1, func(*conversations.Notification) {}); !d.Shown || !strings.Contains(d.Alert, secret) {
+		t.Errorf("rule %q broken: a full preview shows the text: got shown=%v %q", rule, d.Shown, d.Alert)
+	}
+	if d := msg(2, func(n *conversations.Notification) { n.Preview = conversations.PreviewHidden }); !d.Shown ||
+		strings.Contains(d.Alert, secret) || strings.Contains(d.Alert, "+15005550199") {
+		t.Errorf("rule %q broken: a hidden preview shows that a message came, nothing of it or its sender: got shown=%v %q", rule, d.Shown, d.Alert)
+	}
+	if d := msg(3, func(n *conversations.Notification) { n.Silent = true }); d.Shown {
+		t.Errorf("rule %q broken: a silent notification (muted, quiet hours) shows nothing: got %q", rule, d.Alert)
+	}
 }

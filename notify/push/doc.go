@@ -18,7 +18,13 @@
 //
 // A Renderer decides what a notification shows (DefaultRender: new inbound
 // and team messages are shown, badge changes are silent, a failed delivery
-// is shown to its sender). Both Notifiers take the HTTP client, logger and
-// clock as options; FCM's endpoints are configurable so tests can point them
-// at pushtest's fakes.
+// is shown to its sender). Whatever it decides, a push honours the
+// recipient's preferences, which the Service puts on each notification: a
+// Silent one (a muted thread, quiet hours, a push mode that leaves it out)
+// only updates the badge, and a hidden preview shows HiddenTitle and nothing
+// of the text. A shown push carries the thread's CollapseKey (the Android
+// notification tag and apns-collapse-id; the web hook's collapse_key), so a
+// phone shows one notification per thread. Both Notifiers take the HTTP
+// client, logger and clock as options; FCM's endpoints are configurable so
+// tests can point them at pushtest's fakes.
 package push

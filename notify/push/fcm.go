@@ -103,7 +103,7 @@ func (f *FCM) Notify(ctx context.Context, n conversations.Notification) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("push: fcm: %w", err)
 	}
-	p, ok := f.o.render(n)
+	p, ok := f.o.show(n)
 	if !ok {
 		return nil
 	}
@@ -330,6 +330,9 @@ const (
 	DataReadSeq = "read_seq" // "read": the new read horizon
 	DataUrgent  = "urgent"   // "1" for an urgent notification
 	DataEventID = "event_id" // the in-app stream's event id, when logged
+	// DataCollapseKey is the thread's CollapseKey, on a push that shows
+	// something, for an app that posts its own notifications.
+	DataCollapseKey = "collapse_key"
 )
 
 // fcmMessageFor builds the FCM message for one device: shown, with sound,
@@ -361,12 +364,21 @@ func fcmMessageFor(n conversations.Notification, p Push, token string) fcmMessag
 		}
 		return m
 	}
+	// One notification per thread on the phone: Android replaces a shown
+	// notification of the same tag, iOS one of the same apns-collapse-id.
+	// Not android.collapse_key: FCM keeps at most four collapse keys per
+	// device, and it only collapses messages still waiting for delivery.
+	key := CollapseKey(n.Thread)
+	data[DataCollapseKey] = key
 	m.Notification = &fcmNotification{Title: p.Title, Body: p.Body}
-	m.Android = fcmAndroid{Priority: "high", Notification: &fcmAndroidNotifInfo{Tag: string(n.Thread), NotificationCount: n.Badge}}
+	m.Android = fcmAndroid{Priority: "high", Notification: &fcmAndroidNotifInfo{Tag: key, NotificationCount: n.Badge}}
 	aps := fcmAPS{Badge: n.Badge, Sound: "default", ThreadID: string(n.Thread)}
 	if n.Urgent {
 		aps.InterruptionLevel = "time-sensitive"
 	}
-	m.APNS = fcmAPNS{Headers: map[string]string{"apns-priority": "10", "apns-push-type": "alert"}, Payload: fcmAPNSPayload{APS: aps}}
+	m.APNS = fcmAPNS{
+		Headers: map[string]string{"apns-priority": "10", "apns-push-type": "alert", "apns-collapse-id": key},
+		Payload: fcmAPNSPayload{APS: aps},
+	}
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -99,7 +100,7 @@ func TestFCMPushesToEveryDeviceWithTheBadge(t *testing.T) {
 		require.NotNil(t, s.Notification, "an inbound message is shown")
 		assert.Equal(t, "Message from +15005550101", s.Notification.Title)
 		assert.Equal(t, "Is the tech on the way?", s.Notification.Body)
-		assert.Equal(t, map[string]string{"type": "message", "thread": "th1", "badge": "3", "message": "m1", "urgent": "1", "event_id": "0000000000000042"}, s.Data)
+		assert.Equal(t, map[string]string{"type": "message", "thread": "th1", "badge": "3", "message": "m1", "urgent": "1", "event_id": "0000000000000042", "collapse_key": "th1"}, s.Data)
 		a := apsOf(t, s)
 		assert.EqualValues(t, 3, a.Badge, "the iOS badge")
 		assert.Equal(t, "default", a.Sound)
@@ -303,7 +304,11 @@ func (w fcmWatcher) Next(ctx context.Context) (notifytest.Delivery, error) {
 	if err != nil {
 		return notifytest.Delivery{}, errors.New("push_test: no badge in the data")
 	}
-	return notifytest.Delivery{Type: conversations.EventType(s.Data["type"]), Thread: conversations.ThreadID(s.Data["thread"]), Badge: badge}, nil
+	d := notifytest.Delivery{Type: conversations.EventType(s.Data["type"]), Thread: conversations.ThreadID(s.Data["thread"]), Badge: badge}
+	if s.Notification != nil {
+		d.Shown, d.Alert = true, s.Notification.Title+"\n"+s.Notification.Body
+	}
+	return d, nil
 }
 
 func TestFCMConformance(t *testing.T) {
@@ -319,8 +324,61 @@ func TestFCMConformance(t *testing.T) {
 			Break: func() { down := pushtest.Unavailable(0); e.fake.FailAll(&down) },
 			Stall: func() { hang := pushtest.Hang(); e.fake.FailAll(&hang) },
 		}
-	}})
+	}, Shows: true})
 }
 
 // The store is what hosts give FCM.
 var _ push.Devices = (*store.DB)(nil)
+
+func TestFCMHonoursPreferences(t *testing.T) {
+	e := newFCM(t)
+	e.device(t, "t1", "dana", "phone-token-0001")
+
+	type apns struct {
+		Headers map[string]string `json:"headers"`
+	}
+	type android struct {
+		Notification struct {
+			Tag string `json:"tag"`
+		} `json:"notification"`
+	}
+	// Shown: one notification per thread on the phone.
+	require.NoError(t, e.fcm.Notify(context.Background(), inbound(2)))
+	s := e.next(t, "phone-token-0001")
+	require.NotNil(t, s.Notification)
+	var ah apns
+	require.NoError(t, json.Unmarshal(s.APNS, &ah))
+	assert.Equal(t, "th1", ah.Headers["apns-collapse-id"], "iOS collapses by thread")
+	var an android
+	require.NoError(t, json.Unmarshal(s.Android, &an))
+	assert.Equal(t, "th1", an.Notification.Tag, "Android replaces by thread")
+
+	// A hidden preview shows "New message" and nothing of the text or sender.
+	hidden := inbound(3)
+	hidden.Preview = conversations.PreviewHidden
+	require.NoError(t, e.fcm.Notify(context.Background(), hidden))
+	s = e.next(t, "phone-token-0001")
+	require.NotNil(t, s.Notification)
+	assert.Equal(t, push.HiddenTitle, s.Notification.Title)
+	assert.Empty(t, s.Notification.Body)
+	assert.EqualValues(t, 3, apsOf(t, s).Badge)
+
+	// Silent (muted, quiet hours, push mode): the badge only, no sound.
+	silent := inbound(4)
+	silent.Silent = true
+	require.NoError(t, e.fcm.Notify(context.Background(), silent))
+	s = e.next(t, "phone-token-0001")
+	assert.Nil(t, s.Notification, "a silent notification shows nothing")
+	a := apsOf(t, s)
+	assert.Empty(t, a.Sound, "and makes no sound")
+	assert.EqualValues(t, 4, a.Badge, "but the badge follows")
+}
+
+func TestCollapseKey(t *testing.T) {
+	assert.Equal(t, "0194a3b2-7c1d-7000-8000-000000000001", push.CollapseKey("0194a3b2-7c1d-7000-8000-000000000001"))
+	long := push.CollapseKey(conversations.ThreadID(strings.Repeat("x", 65)))
+	assert.LessOrEqual(t, len(long), 64, "an APNs collapse id is at most 64 bytes")
+	assert.NotEqual(t, long, push.CollapseKey(conversations.ThreadID(strings.Repeat("x", 66))), "distinct threads, distinct keys")
+	odd := push.CollapseKey("thread/with spaces")
+	assert.Regexp(t, `^[A-Za-z0-9_.:-]+$`, odd)
+}

@@ -34,8 +34,13 @@ const MaxBodyRunes = 200
 //     silently;
 //   - a message of the recipient's that could not be delivered is shown;
 //     other status changes send nothing;
-//   - a read on another device, or a change of what the recipient may see
-//     (an assignment, an archived thread), updates the badge silently.
+//   - a read on another device, a change of what the recipient may see
+//     (an assignment, an archived thread), or a change of their
+//     preferences or mutes updates the badge silently.
+//
+// Whatever the Renderer returns, a notification the recipient's preferences
+// mark Silent only updates the badge, and a hidden preview shows
+// HiddenTitle only (see Notification.Silent and Notification.Preview).
 func DefaultRender(n conversations.Notification) (Push, bool) {
 	m := n.Message
 	switch n.Type {
@@ -71,7 +76,7 @@ func DefaultRender(n conversations.Notification) (Push, bool) {
 			title += " to " + m.To
 		}
 		return Push{Title: title, Body: body}, true
-	case conversations.EventRead, conversations.EventBadge:
+	case conversations.EventRead, conversations.EventBadge, conversations.EventPreferences:
 		return Push{}, true
 	}
 	return Push{}, false

@@ -53,6 +53,10 @@ type WebhookConfig struct {
 type WebhookBody struct {
 	notify.Payload
 	Alert *Push `json:"alert,omitempty"`
+	// CollapseKey is the thread's CollapseKey, with an alert: the gateway
+	// passes it on (apns-collapse-id, an Android notification tag) so a
+	// phone shows one notification per thread.
+	CollapseKey string `json:"collapse_key,omitempty"`
 }
 
 // Webhook is a conversations.Notifier for hosts with their own push
@@ -90,8 +94,12 @@ func (wh *Webhook) Notify(ctx context.Context, n conversations.Notification) err
 		return fmt.Errorf("push: webhook: %w", err)
 	}
 	b := WebhookBody{Payload: notify.NewPayload(n)}
-	if p, ok := wh.o.render(n); ok && !p.Silent() {
-		b.Alert = &p
+	if p, ok := wh.o.show(n); ok && !p.Silent() {
+		b.Alert, b.CollapseKey = &p, CollapseKey(n.Thread)
+	}
+	if m := b.Message; m != nil && n.Preview == conversations.PreviewHidden {
+		// The gateway gets no more of the text than the phone may show.
+		m.Body, m.Media = "", nil
 	}
 	body, err := json.Marshal(b)
 	if err != nil {

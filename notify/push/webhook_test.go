@@ -144,7 +144,11 @@ func (w gatewayWatcher) Next(ctx context.Context) (notifytest.Delivery, error) {
 	if err != nil {
 		return notifytest.Delivery{}, err
 	}
-	return notifytest.Delivery{Type: conversations.EventType(r.Body.Type), Thread: conversations.ThreadID(r.Body.Thread), Badge: r.Body.Badge}, nil
+	d := notifytest.Delivery{Type: conversations.EventType(r.Body.Type), Thread: conversations.ThreadID(r.Body.Thread), Badge: r.Body.Badge}
+	if a := r.Body.Alert; a != nil {
+		d.Shown, d.Alert = true, a.Title+"\n"+a.Body
+	}
+	return d, nil
 }
 
 func TestWebhookConformance(t *testing.T) {
@@ -158,5 +162,32 @@ func TestWebhookConformance(t *testing.T) {
 			Break: func() { down := pushtest.Internal(); gw.FailAll(&down) },
 			Stall: func() { hang := pushtest.Hang(); gw.FailAll(&hang) },
 		}
-	}})
+	}, Shows: true})
+}
+
+func TestWebhookHonoursPreferences(t *testing.T) {
+	gw, wh := newWebhook(t)
+	ctx := context.Background()
+	require.NoError(t, wh.Notify(ctx, inbound(1)))
+	r := nextPush(t, gw, "t1", "dana")
+	require.NotNil(t, r.Body.Alert)
+	assert.Equal(t, "th1", r.Body.CollapseKey, "one notification per thread on the phone")
+
+	hidden := inbound(2)
+	hidden.Preview = conversations.PreviewHidden
+	require.NoError(t, wh.Notify(ctx, hidden))
+	r = nextPush(t, gw, "t1", "dana")
+	require.NotNil(t, r.Body.Alert)
+	assert.Equal(t, push.Push{Title: push.HiddenTitle}, *r.Body.Alert, "a hidden preview shows no text and no sender")
+	require.NotNil(t, r.Body.Message)
+	assert.Empty(t, r.Body.Message.Body, "and the gateway is not given the text either")
+	assert.EqualValues(t, 2, r.Body.Badge)
+
+	silent := inbound(3)
+	silent.Silent = true
+	require.NoError(t, wh.Notify(ctx, silent))
+	r = nextPush(t, gw, "t1", "dana")
+	assert.Nil(t, r.Body.Alert, "a silent notification shows nothing")
+	assert.Empty(t, r.Body.CollapseKey)
+	assert.EqualValues(t, 3, r.Body.Badge, "but keeps the badge in step")
 }

@@ -34,6 +34,10 @@ type mTenant struct {
 	assign  map[conversations.JobID]map[conversations.StaffID]bool
 	threads []*mThread
 	reads   map[conversations.StaffID]map[conversations.ThreadID]int64
+	// A PreferenceStore's mutes, and who excludes muted threads from
+	// their badge (empty for a store without one).
+	mutes   map[conversations.StaffID]map[conversations.ThreadID]bool
+	exclude map[conversations.StaffID]bool
 }
 
 // full returns the thread as GetThread must: with sorted Participants, Jobs
@@ -106,9 +110,14 @@ func (m *mTenant) expect(sc conversations.Scope, filter conversations.InboxFilte
 	return out
 }
 
+// badge sums the inbox's unread counts, without muted threads for a staff
+// member who excludes them (the inbox itself keeps them, with their counts).
 func (m *mTenant) badge(sc conversations.Scope) int64 {
 	var n int64
 	for _, r := range m.expect(sc, conversations.FilterAll) {
+		if m.exclude[sc.Staff] && m.mutes[sc.Staff][r.ID] {
+			continue
+		}
 		n += r.Unread
 	}
 	return n
@@ -166,10 +175,12 @@ func (d *differential) at() time.Time {
 
 func (d *differential) setup(tenant conversations.TenantID, run string) *mTenant {
 	m := &mTenant{
-		id:     tenant,
-		number: fmt.Sprintf("+1555%07d", len(d.tenants)),
-		assign: map[conversations.JobID]map[conversations.StaffID]bool{},
-		reads:  map[conversations.StaffID]map[conversations.ThreadID]int64{},
+		id:      tenant,
+		number:  fmt.Sprintf("+1555%07d", len(d.tenants)),
+		assign:  map[conversations.JobID]map[conversations.StaffID]bool{},
+		reads:   map[conversations.StaffID]map[conversations.ThreadID]int64{},
+		mutes:   map[conversations.StaffID]map[conversations.ThreadID]bool{},
+		exclude: map[conversations.StaffID]bool{},
 	}
 	roles := []conversations.Role{conversations.RoleTechnician, conversations.RoleTechnician, conversations.RoleTechnician,
 		conversations.RoleDispatcher, conversations.RoleAdmin}
@@ -218,6 +229,28 @@ func (d *differential) setup(tenant conversations.TenantID, run string) *mTenant
 	}
 	for range 4 {
 		d.archive(m)
+	}
+	for range 8 {
+		d.mute(m)
+	}
+	for range 3 {
+		d.excludeMuted(m)
+	}
+	// The extra scopes are checked as staff[0]: make sure they meet mutes
+	// that count.
+	if ps, ok := d.s.(conversations.PreferenceStore); ok {
+		first := m.staff[0].ID
+		for range 4 {
+			t := d.pickThread(m)
+			must(d.t, ps.SetMuted(d.ctx, m.id, first, t.th.ID, true, d.at()), "SetMuted")
+			if m.mutes[first] == nil {
+				m.mutes[first] = map[conversations.ThreadID]bool{}
+			}
+			m.mutes[first][t.th.ID] = true
+		}
+		if !m.exclude[first] {
+			d.excludeMutedOf(m, first)
+		}
 	}
 	return m
 }
@@ -369,7 +402,7 @@ func (d *differential) archive(m *mTenant) {
 }
 
 func (d *differential) mutate(m *mTenant) {
-	switch d.rng.IntN(11) {
+	switch d.rng.IntN(13) {
 	case 0: // unassign
 		j := m.jobs[d.rng.IntN(len(m.jobs))]
 		staff := d.someStaff(m, 2)
@@ -433,7 +466,40 @@ func (d *differential) mutate(m *mTenant) {
 		d.appendMessage(m)
 	case 10:
 		d.markRead(m)
+	case 11:
+		d.mute(m)
+	case 12:
+		d.excludeMuted(m)
 	}
+}
+
+// mute mutes or unmutes a thread for someone, when the store keeps mutes.
+func (d *differential) mute(m *mTenant) {
+	ps, ok := d.s.(conversations.PreferenceStore)
+	if !ok {
+		return
+	}
+	t, staff, muted := d.pickThread(m), d.pickStaff(m), d.rng.IntN(3) != 0
+	must(d.t, ps.SetMuted(d.ctx, m.id, staff, t.th.ID, muted, d.at()), "SetMuted")
+	if m.mutes[staff] == nil {
+		m.mutes[staff] = map[conversations.ThreadID]bool{}
+	}
+	m.mutes[staff][t.th.ID] = muted
+}
+
+// excludeMuted flips someone's "exclude muted threads from the badge".
+func (d *differential) excludeMuted(m *mTenant) {
+	if _, ok := d.s.(conversations.PreferenceStore); !ok {
+		return
+	}
+	d.excludeMutedOf(m, d.pickStaff(m))
+}
+
+func (d *differential) excludeMutedOf(m *mTenant, staff conversations.StaffID) {
+	ps := d.s.(conversations.PreferenceStore)
+	m.exclude[staff] = !m.exclude[staff]
+	must(d.t, ps.PutPreferences(d.ctx, conversations.Preferences{Tenant: m.id, Staff: staff,
+		ExcludeMutedFromBadge: m.exclude[staff], UpdatedAt: d.at()}), "PutPreferences")
 }
 
 // extraScopes are Scope combinations policy.Default never makes; the store

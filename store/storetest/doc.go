@@ -23,4 +23,9 @@
 // VisibleThreads to answer exactly as the fallbacks over its core methods.
 // Plain hides a store's optional abilities: run the suite, or a Service's
 // tests, over Plain(st) to check the fallbacks on that store.
+// A store that implements conversations.PreferenceStore (an optional
+// interface) is checked for it too: the Preferences scenario, and mutes and
+// "exclude muted threads from the badge" in the differential test, where the
+// model's badge leaves out the muted threads of whoever asked and its inbox
+// keeps them. A store without it skips those.
 package storetest

@@ -8,18 +8,37 @@ import (
 )
 
 // Plain returns st with only the core methods of conversations.Store: every
-// optional ability (conversations.FastStore's) is hidden, on st and on the
+// optional fast path (conversations.FastStore's) is hidden, on st and on the
 // Stores its Tx passes, so a Service over it answers from the fallbacks.
 // Run the Service's tests over Plain(st) and over st: equal answers show
 // that the fast paths are only faster. When st is a conversations.QueueStore
-// so is the result (its Enqueue is handed st's own transaction), and
-// Unwrap returns st.
+// or a conversations.PreferenceStore (abilities, not fast paths), so is the
+// result (its Enqueue is handed st's own transaction). Unwrap returns st.
 func Plain(st conversations.Store) conversations.Store {
 	p := &plain{Store: st, st: st}
-	if q, ok := st.(conversations.QueueStore); ok {
+	q, queues := st.(conversations.QueueStore)
+	ps, prefs := st.(conversations.PreferenceStore)
+	switch {
+	case queues && prefs:
+		return &plainQueuePrefs{plainQueue: &plainQueue{plain: p, q: q}, PreferenceStore: ps}
+	case queues:
 		return &plainQueue{plain: p, q: q}
+	case prefs:
+		return &plainPrefs{plain: p, PreferenceStore: ps}
 	}
 	return p
+}
+
+// A store's abilities that are not fast paths (it keeps preferences) stay
+// visible through Plain: a Service without them answers differently.
+type plainPrefs struct {
+	*plain
+	conversations.PreferenceStore
+}
+
+type plainQueuePrefs struct {
+	*plainQueue
+	conversations.PreferenceStore
 }
 
 // plain embeds the interface, not st, so that only Store's methods show.

@@ -89,6 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 		{"Drafts", testDrafts},
 		{"Suggestions", testSuggestions},
 		{"Settings", testSettings},
+		{"Preferences", testPreferences},
 		{"TenantIsolation", testTenantIsolation},
 		{"Tx", testTx},
 	}

@@ -41,6 +41,8 @@ var fuzzRoutes = []string{
 	"/webhooks/receptionist",
 	"/webhooks/workflow",
 	"/{text}",
+	"/v1/preferences",
+	"/v1/threads/{id}/mute",
 }
 
 var fuzzMethods = []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}

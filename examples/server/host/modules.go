@@ -98,6 +98,7 @@ func Core(cfg Config) fx.Option {
 			fx.Annotate(newAPIRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newHookRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newAccountRoutes, fx.ResultTags(groupRouteSets)),
+			fx.Annotate(newPreferenceRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newOpenAPIRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newWebRoutes, fx.ResultTags(groupRouteSets)),
 			fx.Annotate(newServer, fx.ParamTags(``, ``, groupRoutes)),
