@@ -31,6 +31,13 @@ type Notification struct {
 	Badge     int64    // the recipient's unread count after the event
 	Urgent    bool     // an urgent escalation or emergency
 	At        time.Time
+	// Cause is the message whose arrival this notification reports (its
+	// EventMessage, or the EventBadge it brings a viewer who does not watch
+	// the thread); empty for the others. A new message's fan-out may run
+	// more than once (a retried or rescued job, the inline fast path and
+	// the job both), so a Notifier that logs notifications keeps one per
+	// recipient and Cause: a repeat tells nobody twice.
+	Cause MessageID
 }
 
 // Notifier delivers notifications (a realtime stream, phone push, ...).

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -117,6 +118,10 @@ func (j *messageJSON) domain(tenant conversations.TenantID) *conversations.Messa
 // the recipient's next id, a string that sorts after every id issued to that
 // recipient before. A zero At means now. The notification's own ID is
 // ignored.
+//
+// A notification with a Cause is logged once per recipient and cause: when
+// the recipient already has one for n.Cause, nothing is written and that
+// one's id is returned (so a repeated fan-out tells nobody twice).
 func (s *DB) AppendNotification(ctx context.Context, n conversations.Notification) (conversations.Notification, error) {
 	const op = "append notification"
 	switch {
@@ -143,23 +148,41 @@ func (s *DB) AppendNotification(ctx context.Context, n conversations.Notificatio
 	err = s.atomic(ctx, func(tx *DB) error {
 		// The upsert locks the recipient's counter row until commit: the
 		// next append for the same recipient waits here, so numbers commit
-		// in order.
+		// in order, and a repeat of a cause sees the first one's row.
 		if err := tx.queryRow(ctx, `INSERT INTO notification_counters (tenant_id, staff_id, last_seq) VALUES (?, ?, 1)
 ON CONFLICT (tenant_id, staff_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
 RETURNING last_seq`, string(n.Tenant), string(n.Recipient)).Scan(&seq); err != nil {
 			return dbErr(op, err)
 		}
-		_, err := tx.exec(ctx, `INSERT INTO notifications (tenant_id, staff_id, seq, type, thread_id, created_at, payload)
-VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			string(n.Tenant), string(n.Recipient), seq, string(n.Type), string(n.Thread), n.At, string(payload))
-		return dbErr(op, err)
+		res, err := tx.exec(ctx, `INSERT INTO notifications (tenant_id, staff_id, seq, type, thread_id, created_at, payload, cause)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?
+WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM notifications o WHERE o.tenant_id = ? AND o.staff_id = ? AND o.cause = ?)`,
+			string(n.Tenant), string(n.Recipient), seq, string(n.Type), string(n.Thread), n.At, string(payload), string(n.Cause),
+			string(n.Cause), string(n.Tenant), string(n.Recipient), string(n.Cause))
+		if err != nil {
+			return dbErr(op, err)
+		}
+		if k, err := res.RowsAffected(); err != nil {
+			return dbErr(op, err)
+		} else if k == 0 {
+			return errLogged // undoes the counter's move: no gap in the numbers
+		}
+		return nil
 	})
+	if errors.Is(err, errLogged) {
+		err = s.queryRow(ctx, `SELECT seq FROM notifications WHERE tenant_id = ? AND staff_id = ? AND cause = ?`,
+			string(n.Tenant), string(n.Recipient), string(n.Cause)).Scan(&seq)
+		err = dbErr(op, err)
+	}
 	if err != nil {
 		return conversations.Notification{}, err
 	}
 	n.ID = notificationID(seq)
 	return n, nil
 }
+
+// errLogged ends an append whose cause the recipient's log already holds.
+var errLogged = errors.New("store: notification already logged")
 
 // NotificationsSince returns up to limit of staff's notifications after the
 // one with id afterID, oldest first ("" means from the first). limit 0 means

@@ -27,6 +27,12 @@ import (
 // Queue is the River queue deliveries run on.
 const Queue = "fieldtalk_outbound"
 
+// NotifyQueue is the River queue a new message's fan-out
+// (conversations.DeliverNotify) runs on, with workers of its own, so that
+// notifications never wait behind deliveries held by a slow provider or a
+// sender's pace.
+const NotifyQueue = "fieldtalk_notify"
+
 const defaultMaxAttempts = 14
 
 // Deliverer makes one delivery attempt; *conversations.Service is one.
@@ -172,7 +178,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		RescueStuckJobsAfter: cfg.rescueAfter,
 		FetchPollInterval:    cfg.pollInterval,
 		FetchCooldown:        min(cfg.pollInterval, 5*time.Millisecond),
-		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.workers}},
+		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.workers}, NotifyQueue: {MaxWorkers: cfg.workers}},
 		Workers:              workers,
 		Middleware:           cfg.middleware(),
 	})
@@ -240,6 +246,9 @@ func (o *Outbox) Enqueue(ctx context.Context, tx conversations.Store, d conversa
 	}
 	if !d.NotBefore.IsZero() {
 		opts.ScheduledAt = d.NotBefore
+	}
+	if d.Kind == conversations.DeliverNotify {
+		opts.Queue = NotifyQueue
 	}
 	_, err := o.client.InsertTx(ctx, sqlTx, deliverArgs{What: string(d.Kind), Tenant: string(d.Tenant), Message: string(d.Message)}, opts)
 	if err != nil {
