@@ -212,7 +212,7 @@ func (s *DB) NotificationsSince(ctx context.Context, tenant conversations.Tenant
 	// One statement, so the counter and the rows come from one snapshot: a
 	// notification committed between two statements would otherwise look
 	// like a gap.
-	rows, err := s.query(ctx, `SELECT c.last_seq, n.seq, n.type, n.thread_id, n.created_at, n.payload
+	rows, err := s.query(ctx, `SELECT c.last_seq, n.seq, n.type, n.thread_id, n.created_at, n.payload, n.cause
 FROM notification_counters c
 LEFT JOIN notifications n ON n.tenant_id = c.tenant_id AND n.staff_id = c.staff_id AND n.seq > ?
 WHERE c.tenant_id = ? AND c.staff_id = ?
@@ -228,11 +228,11 @@ LIMIT ?`, after, string(tenant), string(staff), limit)
 	)
 	for rows.Next() {
 		var (
-			seq                  *int64
-			typ, thread, payload *string
-			at                   time.Time
+			seq                         *int64
+			typ, thread, payload, cause *string
+			at                          time.Time
 		)
-		if err := rows.Scan(&last, &seq, &typ, &thread, timeCol{&at}, &payload); err != nil {
+		if err := rows.Scan(&last, &seq, &typ, &thread, timeCol{&at}, &payload, &cause); err != nil {
 			return nil, dbErr(op, err)
 		}
 		if seq == nil { // the counter without a row after afterID
@@ -245,6 +245,7 @@ LIMIT ?`, after, string(tenant), string(staff), limit)
 		n := conversations.Notification{
 			ID: notificationID(*seq), Tenant: tenant, Recipient: staff, Type: conversations.EventType(*typ),
 			Thread: conversations.ThreadID(*thread), ReadSeq: p.ReadSeq, Badge: p.Badge, Urgent: p.Urgent, At: at,
+			Cause: conversations.MessageID(*cause),
 		}
 		if p.Message != nil {
 			n.Message = p.Message.domain(tenant)
