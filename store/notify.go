@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -145,7 +146,66 @@ func (s *DB) AppendNotification(ctx context.Context, n conversations.Notificatio
 		return conversations.Notification{}, fmt.Errorf("store: %s: encode: %w", op, err)
 	}
 	var seq int64
-	err = s.atomic(ctx, func(tx *DB) error {
+	if s.pg() {
+		seq, err = s.appendNotificationPG(ctx, n, payload)
+	} else {
+		seq, err = s.appendNotificationTx(ctx, n, payload)
+	}
+	if err != nil {
+		return conversations.Notification{}, err
+	}
+	n.ID = notificationID(seq)
+	return n, nil
+}
+
+// appendNotificationPG appends in one statement, one round trip: the
+// counter moves and the row goes in together, or, when the recipient's log
+// holds n's cause already, neither. Two appends of one cause at once: the
+// second waits for the first's lock on the counter row, and its row then
+// clashes with the first's on notifications_cause, which undoes the whole
+// statement.
+func (s *DB) appendNotificationPG(ctx context.Context, n conversations.Notification, payload []byte) (int64, error) {
+	const op = "append notification"
+	var seq int64
+	err := s.queryRow(ctx, `WITH c AS (
+  INSERT INTO notification_counters (tenant_id, staff_id, last_seq)
+  SELECT ?, ?, 1
+   WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM notifications o WHERE o.tenant_id = ? AND o.staff_id = ? AND o.cause = ?)
+  ON CONFLICT (tenant_id, staff_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
+  RETURNING last_seq
+)
+INSERT INTO notifications (tenant_id, staff_id, seq, type, thread_id, created_at, payload, cause)
+SELECT ?, ?, c.last_seq, ?, ?, ?, ?, ? FROM c
+RETURNING seq`,
+		string(n.Tenant), string(n.Recipient), string(n.Cause), string(n.Tenant), string(n.Recipient), string(n.Cause),
+		string(n.Tenant), string(n.Recipient), string(n.Type), string(n.Thread), n.At, string(payload), string(n.Cause)).Scan(&seq)
+	switch {
+	case err == nil:
+		return seq, nil
+	case errors.Is(err, sql.ErrNoRows): // the log holds the cause: nothing moved
+	default:
+		if err = dbErr(op, err); !errors.Is(err, conversations.ErrConflict) {
+			return 0, err
+		}
+	}
+	return s.loggedCause(ctx, n)
+}
+
+// loggedCause returns the seq of the notification the recipient's log holds
+// for n's cause.
+func (s *DB) loggedCause(ctx context.Context, n conversations.Notification) (int64, error) {
+	var seq int64
+	err := s.queryRow(ctx, `SELECT seq FROM notifications WHERE tenant_id = ? AND staff_id = ? AND cause = ?`,
+		string(n.Tenant), string(n.Recipient), string(n.Cause)).Scan(&seq)
+	return seq, dbErr("append notification", err)
+}
+
+// appendNotificationTx appends in a transaction (SQLite, whose one writer
+// serializes appends anyway).
+func (s *DB) appendNotificationTx(ctx context.Context, n conversations.Notification, payload []byte) (int64, error) {
+	const op = "append notification"
+	var seq int64
+	err := s.atomic(ctx, func(tx *DB) error {
 		// The upsert locks the recipient's counter row until commit: the
 		// next append for the same recipient waits here, so numbers commit
 		// in order, and a repeat of a cause sees the first one's row.
@@ -170,15 +230,9 @@ WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM notifications o WHERE o.tenant_id = ? 
 		return nil
 	})
 	if errors.Is(err, errLogged) {
-		err = s.queryRow(ctx, `SELECT seq FROM notifications WHERE tenant_id = ? AND staff_id = ? AND cause = ?`,
-			string(n.Tenant), string(n.Recipient), string(n.Cause)).Scan(&seq)
-		err = dbErr(op, err)
+		return s.loggedCause(ctx, n)
 	}
-	if err != nil {
-		return conversations.Notification{}, err
-	}
-	n.ID = notificationID(seq)
-	return n, nil
+	return seq, err
 }
 
 // errLogged ends an append whose cause the recipient's log already holds.
