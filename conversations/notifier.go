@@ -46,6 +46,13 @@ type Notification struct {
 // committed. It honours ctx and is safe for concurrent use. An error is
 // logged by the Service and never undoes the change: notifications are best
 // effort, the inbox and badge are the truth.
+//
+// A new message's notifications (those with a Cause) may come again: with
+// an Outbox, their fan-out is a job committed with the message, and a job
+// that is retried, or rescued after a crash, runs again. A Notifier that
+// keeps a log keeps one per recipient and Cause (store.DB's log does), so
+// nobody is told twice; one that cannot (a push service) may repeat a push,
+// which a collapse key per thread folds into the one already shown.
 type Notifier interface {
 	Notify(ctx context.Context, n Notification) error
 }

@@ -12,6 +12,14 @@
 // that dies mid-job has its job rescued and retried, and Deliver
 // reconciles with the provider before resending.
 //
+// The same queue carries each new inbound message's fan-out
+// (conversations.DeliverNotify), on a River queue of its own (NotifyQueue)
+// so that notifications never wait behind a slow provider: Receive commits
+// the message and its fan-out job together, the webhook answers, and a
+// worker tells every viewer whose badge changed. A repeat of the job, or one
+// rescued after a crash mid-fan-out, tells nobody twice (the notification
+// log keeps one entry per message and recipient).
+//
 // On PostgreSQL River is driven through database/sql (riverdatabasesql) with a
 // pgx listener, so a job starts milliseconds after its transaction commits;
 // on SQLite (riversqlite) it polls.

@@ -248,7 +248,10 @@ func (o *Outbox) Enqueue(ctx context.Context, tx conversations.Store, d conversa
 		opts.ScheduledAt = d.NotBefore
 	}
 	if d.Kind == conversations.DeliverNotify {
-		opts.Queue = NotifyQueue
+		// One fan-out per message: Receive enqueues it only when it
+		// created the message, and a repeat would tell nobody twice
+		// anyway; River's uniqueness check is work the webhook waits for.
+		opts.Queue, opts.UniqueOpts = NotifyQueue, river.UniqueOpts{}
 	}
 	_, err := o.client.InsertTx(ctx, sqlTx, deliverArgs{What: string(d.Kind), Tenant: string(d.Tenant), Message: string(d.Message)}, opts)
 	if err != nil {
