@@ -39,6 +39,13 @@ type Notification struct {
 	// Preview is how much of the message a push may show, per the
 	// recipient's preference ("" is PreviewFull).
 	Preview PreviewMode
+	// Cause is the message whose arrival this notification reports (its
+	// EventMessage, or the EventBadge it brings a viewer who does not watch
+	// the thread); empty for the others. A new message's fan-out may run
+	// more than once (a retried or rescued job, the inline fast path and
+	// the job both), so a Notifier that logs notifications keeps one per
+	// recipient and Cause: a repeat tells nobody twice.
+	Cause MessageID
 }
 
 // Notifier delivers notifications (a realtime stream, phone push, ...).
@@ -47,6 +54,13 @@ type Notification struct {
 // committed. It honours ctx and is safe for concurrent use. An error is
 // logged by the Service and never undoes the change: notifications are best
 // effort, the inbox and badge are the truth.
+//
+// A new message's notifications (those with a Cause) may come again: with
+// an Outbox, their fan-out is a job committed with the message, and a job
+// that is retried, or rescued after a crash, runs again. A Notifier that
+// keeps a log keeps one per recipient and Cause (store.DB's log does), so
+// nobody is told twice; one that cannot (a push service) may repeat a push,
+// which a collapse key per thread folds into the one already shown.
 type Notifier interface {
 	Notify(ctx context.Context, n Notification) error
 }

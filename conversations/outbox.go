@@ -14,6 +14,11 @@ const (
 	// DeliverTimeline records the message on its contact's timeline in the
 	// host's CRM (a Timeline that is not kept in the Store's database).
 	DeliverTimeline DeliveryKind = "timeline"
+	// DeliverNotify tells every staff member whose badge the message
+	// changed (Service.Deliver fans it out to the Notifier): the job the
+	// inbound webhook commits with the message, so that it can answer
+	// before anyone is told and nobody goes untold after a crash.
+	DeliverNotify DeliveryKind = "notify"
 )
 
 // Delivery is one queued piece of work on a stored message.

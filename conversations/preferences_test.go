@@ -12,17 +12,6 @@ import (
 	"github.com/fieldtalk/fieldtalk/store"
 )
 
-// ofType keeps the notifications of one type.
-func ofType(ns []conversations.Notification, typ conversations.EventType) []conversations.Notification {
-	var out []conversations.Notification
-	for _, n := range ns {
-		if n.Type == typ {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // to returns the one notification of ns for staff (failing when not one).
 func to(t *testing.T, ns []conversations.Notification, staff conversations.StaffID) conversations.Notification {
 	t.Helper()

@@ -18,11 +18,13 @@ import (
 )
 
 // memOutbox records deliveries; it stands in for the durable queue, whose
-// own tests (store) cover the transaction.
+// own tests (store) cover the transaction. The fan-out jobs of new messages
+// (DeliverNotify) are kept apart, in notify.
 type memOutbox struct {
-	mu   sync.Mutex
-	got  []conversations.Delivery
-	fail error
+	mu     sync.Mutex
+	got    []conversations.Delivery
+	notify []conversations.Delivery
+	fail   error
 }
 
 func (o *memOutbox) Enqueue(_ context.Context, _ conversations.Store, d conversations.Delivery) error {
@@ -30,6 +32,10 @@ func (o *memOutbox) Enqueue(_ context.Context, _ conversations.Store, d conversa
 	defer o.mu.Unlock()
 	if o.fail != nil {
 		return o.fail
+	}
+	if d.Kind == conversations.DeliverNotify {
+		o.notify = append(o.notify, d)
+		return nil
 	}
 	o.got = append(o.got, d)
 	return nil
@@ -45,6 +51,18 @@ type memQueue struct {
 // newMemQueue puts o under the Store the tests run over (testdb.Under).
 func newMemQueue(db *store.DB, o *memOutbox) memQueue {
 	return memQueue{conversations.WithFallbacks(testdb.Under(db)), o}
+}
+
+// fanOut runs the fan-out jobs queued so far, as the queue's worker would.
+func (o *memOutbox) fanOut(t testing.TB, svc *conversations.Service) {
+	t.Helper()
+	o.mu.Lock()
+	jobs := o.notify
+	o.notify = nil
+	o.mu.Unlock()
+	for _, d := range jobs {
+		require.NoError(t, svc.Deliver(context.Background(), conversations.DeliverAttempt{Kind: d.Kind, Tenant: d.Tenant, Message: d.Message, Attempt: 1}))
+	}
 }
 
 func (o *memOutbox) deliveries() []conversations.Delivery {

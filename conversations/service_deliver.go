@@ -52,6 +52,8 @@ func (s *Worker) Deliver(ctx context.Context, a DeliverAttempt) (err error) {
 	switch a.Kind {
 	case DeliverTimeline:
 		return s.deliverTimeline(ctx, m)
+	case DeliverNotify:
+		return s.fanOut(ctx, m)
 	case DeliverMessage:
 	default:
 		return Invalid("delivery.kind", "unknown kind "+string(a.Kind))

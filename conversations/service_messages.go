@@ -161,10 +161,22 @@ func (s *Hooks) Receive(ctx context.Context, in InboundMessage) (msg Message, cr
 			Keyword: kw.Keyword, OptedOut: kw.OptOut, At: now,
 		})
 	}
-	if s.timeline == nil && !isKeyword {
+	// With an Outbox, the fan-out is a job committed with the message: the
+	// webhook answers after the commit, and a crash before anyone was told
+	// leaves the job to tell them.
+	queueNotify := s.notifier != nil && s.outbox != nil
+	switch {
+	case s.timeline == nil && !isKeyword && !queueNotify:
 		// Nothing else is written with the message: its one step is enough.
 		err = file(s.store)
-	} else {
+	case queueNotify:
+		err = s.store.Tx(ctx, func(st Store) error {
+			if err := file(st); err != nil || !created {
+				return err
+			}
+			return s.outbox.Enqueue(ctx, st, Delivery{Kind: DeliverNotify, Tenant: m.Tenant, Message: m.ID, Channel: m.Channel})
+		})
+	default:
 		err = s.store.Tx(ctx, file)
 	}
 	if err != nil {
@@ -172,7 +184,9 @@ func (s *Hooks) Receive(ctx context.Context, in InboundMessage) (msg Message, cr
 	}
 	if created {
 		s.tel.received(ctx, m, optRecorded, kw.Keyword, kw.OptOut)
-		s.notifyMessage(ctx, m)
+		if !queueNotify {
+			s.notifyMessage(ctx, m)
+		}
 	}
 	return m, created, nil
 }

@@ -2,6 +2,7 @@ package conversations
 
 import (
 	"context"
+	"fmt"
 	"slices"
 )
 
@@ -11,39 +12,58 @@ import (
 // nothing. A failed notification is logged, never returned: the inbox and
 // badge are the truth and the change already happened.
 
-// notifyMessage tells the thread's watchers, except the author, of m.
+// notifyMessage tells everyone whose badge m changed, right away, logging a
+// failure (the caller's change is committed either way). Receive leaves this
+// to a DeliverNotify job instead when the Service has an Outbox.
 func (s *core) notifyMessage(ctx context.Context, m Message) {
 	if s.notifier == nil {
 		return
 	}
+	if err := s.fanOut(ctx, m); err != nil {
+		s.log.ErrorContext(ctx, "conversations: notify", "message", m.ID, "err", err)
+	}
+}
+
+// fanOut tells every staff member whose badge m changed: each one who may
+// see m's thread, except its author. The thread's watchers (the policy's
+// Watchers: participants, assignees, or the fallback roles when nobody
+// watches) get the message itself; the others who see the thread (every
+// dispatcher and admin, for a customer thread) a badge event, unless
+// messageEvent says otherwise. Each notification carries Cause m.ID, so a
+// second run tells nobody twice through a Notifier that logs. An error is
+// one of loading what the fan-out needs: a DeliverNotify job retries it.
+func (s *core) fanOut(ctx context.Context, m Message) error {
+	if s.notifier == nil {
+		return nil
+	}
 	t, err := s.store.GetThread(ctx, m.Tenant, m.Thread)
 	if err != nil {
-		s.log.ErrorContext(ctx, "conversations: notify: load thread", "thread", m.Thread, "err", err)
-		return
+		return fmt.Errorf("conversations: notify: load thread: %w", err)
 	}
 	staff, err := s.store.ListStaff(ctx, m.Tenant)
 	if err != nil {
-		s.log.ErrorContext(ctx, "conversations: notify: list staff", "tenant", m.Tenant, "err", err)
-		return
+		return fmt.Errorf("conversations: notify: list staff: %w", err)
 	}
+	watchers := s.policy.Watchers(t, staff)
 	var ns []Notification
-	for _, id := range s.policy.Watchers(t, staff) {
-		if m.AuthorType == AuthorStaff && id == m.Author {
+	for _, st := range staff {
+		if m.AuthorType == AuthorStaff && st.ID == m.Author {
 			continue
 		}
-		ns = append(ns, Notification{Tenant: m.Tenant, Recipient: id, Type: EventMessage, Thread: m.Thread, Message: &m, Urgent: m.Urgent})
-	}
-	// Dispatchers and admins who do not watch a customer thread still see
-	// it: a badge event, which applyPreferences makes a message event for
-	// whoever asked for every customer message (PushAll).
-	for _, st := range staff {
-		if t.Kind == ThreadCustomer && (st.Role == RoleDispatcher || st.Role == RoleAdmin) &&
-			!slices.ContainsFunc(ns, func(n Notification) bool { return n.Recipient == st.ID }) &&
-			!(m.AuthorType == AuthorStaff && st.ID == m.Author) {
-			ns = append(ns, Notification{Tenant: m.Tenant, Recipient: st.ID, Type: EventBadge, Thread: m.Thread, Message: &m, Urgent: m.Urgent})
+		watcher := slices.Contains(watchers, st.ID)
+		if !watcher && !s.policy.Scope(st.Viewer()).Allows(t) {
+			continue
 		}
+		n := Notification{Tenant: m.Tenant, Recipient: st.ID, Type: EventMessage, Thread: m.Thread, Message: &m, Urgent: m.Urgent, Cause: m.ID}
+		if !watcher {
+			// A badge event that carries its cause: applyPreferences makes
+			// it a message event for whoever asked for every customer
+			// message (PushAll), and a bare badge event for everyone else.
+			n.Type = EventBadge
+		}
+		ns = append(ns, n)
 	}
-	s.send(ctx, staff, ns, &t)
+	return s.send(ctx, staff, ns, &t)
 }
 
 // notifyStatus tells a staff author that their message's status changed.
@@ -56,7 +76,7 @@ func (s *core) notifyStatus(ctx context.Context, m Message) {
 		s.log.ErrorContext(ctx, "conversations: notify: load author", "staff", m.Author, "err", err)
 		return
 	}
-	s.send(ctx, []Staff{st}, []Notification{{Tenant: m.Tenant, Recipient: m.Author, Type: EventStatus, Thread: m.Thread, Message: &m}}, nil)
+	_ = s.send(ctx, []Staff{st}, []Notification{{Tenant: m.Tenant, Recipient: m.Author, Type: EventStatus, Thread: m.Thread, Message: &m}}, nil) // logged
 }
 
 // notifyRead tells v's other devices that v read a thread.
@@ -64,15 +84,17 @@ func (s *core) notifyRead(ctx context.Context, v Viewer, thread ThreadID, horizo
 	if s.notifier == nil {
 		return
 	}
-	s.send(ctx, []Staff{{Tenant: v.Tenant, ID: v.Staff, Role: v.Role}},
-		[]Notification{{Tenant: v.Tenant, Recipient: v.Staff, Type: EventRead, Thread: thread, ReadSeq: horizon}}, nil)
+	_ = s.send(ctx, []Staff{{Tenant: v.Tenant, ID: v.Staff, Role: v.Role}},
+		[]Notification{{Tenant: v.Tenant, Recipient: v.Staff, Type: EventRead, Thread: thread, ReadSeq: horizon}}, nil) // logged
 }
 
-// send re-checks that each recipient (one of staff) may still see the
-// thread (t, when the caller loaded it after the commit; else it is loaded
-// here), fills in their badges, all in one store call, and hands the
-// notifications to the Notifier.
-func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Thread) {
+// send is the one way out to the Notifier: every notification passes here.
+// It re-checks that each recipient (one of staff) may still see the thread
+// (t, when the caller loaded it after the commit; else it is loaded here),
+// fills in their badges, all in one store call, and hands the notifications
+// to the Notifier. A Notifier's error is logged (notifications are best
+// effort); the error returned is the badges' (nothing was sent).
+func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Thread) error {
 	kept := ns[:0:0]
 	var scopes []Scope
 	for _, n := range ns {
@@ -96,13 +118,13 @@ func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Th
 		scopes = append(scopes, s.policy.Scope(v))
 	}
 	if len(kept) == 0 {
-		return
+		return nil
 	}
 	kept = s.applyPreferences(ctx, staff, kept)
 	badges, err := s.fast.Badges(ctx, scopes)
 	if err != nil {
 		s.log.ErrorContext(ctx, "conversations: notify: badges", "tenant", kept[0].Tenant, "err", err)
-		return
+		return fmt.Errorf("conversations: notify: badges: %w", err)
 	}
 	now := s.now()
 	for i, n := range kept {
@@ -114,6 +136,7 @@ func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Th
 			s.log.WarnContext(ctx, "conversations: notify", "staff", n.Recipient, "type", n.Type, "err", err)
 		}
 	}
+	return nil
 }
 
 // notifyBadges tells each of ids (staff of tenant) their badge after a
@@ -131,7 +154,7 @@ func (s *core) notifyBadges(ctx context.Context, tenant TenantID, thread ThreadI
 	for _, id := range uniqueStaff(ids) {
 		ns = append(ns, Notification{Tenant: tenant, Recipient: id, Type: EventBadge, Thread: thread})
 	}
-	s.send(ctx, staff, ns, nil)
+	_ = s.send(ctx, staff, ns, nil) // logged
 }
 
 // viewersOf returns the staff of t's business who may see t.

@@ -45,7 +45,9 @@ func (s *core) applyPreferences(ctx context.Context, staff []Staff, ns []Notific
 				if rp.Preferences.Push == PushAll && PushAll.AllowedFor(roleOf(staff, n.Recipient)) {
 					n.Type = EventMessage
 				} else {
-					n.Message = nil
+					// A bare badge event names no thread: the stream
+					// sends it without a visibility check.
+					n.Message, n.Thread = nil, ""
 				}
 			}
 			n.Silent = !pushes(*n, rp, now)

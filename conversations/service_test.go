@@ -93,6 +93,16 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	return w
 }
 
+// staff returns the viewer of one of w's staff.
+func (w *world) staff(id conversations.StaffID) conversations.Viewer {
+	for _, v := range []conversations.Viewer{w.disp, w.admin, w.tech1, w.tech2} {
+		if v.Staff == id {
+			return v
+		}
+	}
+	panic("no staff member " + id)
+}
+
 func (w *world) inbound(t *testing.T, from, body, sid string) conversations.Message {
 	t.Helper()
 	m, _, err := w.svc.Receive(context.Background(), conversations.InboundMessage{
@@ -174,8 +184,13 @@ func TestReceiveFilesOnceAndFollowsAssignments(t *testing.T) {
 
 		w.inbound(t, "+15005550999", "Also the gate code is 1234", "SM2")
 		notes = w.notes.take()
-		assert.Equal(t, []conversations.StaffID{w.tech1.Staff}, recipients(ofType(notes, conversations.EventMessage)), "the assigned technician is told of the message, not the dispatchers")
-		assert.EqualValues(t, 2, notes[0].Badge)
+		assert.Equal(t, []conversations.StaffID{w.tech1.Staff}, recipients(ofType(notes, conversations.EventMessage)),
+			"the assigned technician is told the message")
+		assert.ElementsMatch(t, []conversations.StaffID{w.disp.Staff, w.admin.Staff}, recipients(ofType(notes, conversations.EventBadge)),
+			"the dispatchers, who see every customer thread, their badge")
+		for _, n := range notes {
+			assert.Equal(t, badge(t, w.svc, w.staff(n.Recipient)), n.Badge, "each carries the recipient's badge")
+		}
 
 		w.notes.take()
 		require.NoError(t, w.svc.Unassign(ctx, w.tenant, "job-1", w.tech1.Staff))
@@ -191,6 +206,17 @@ func TestReceiveFilesOnceAndFollowsAssignments(t *testing.T) {
 		w.inbound(t, "+15005550999", "Hello?", "SM3")
 		assert.NotContains(t, recipients(w.notes.take()), w.tech1.Staff, "an unassigned technician is told nothing")
 	})
+}
+
+// ofType returns those of ns of type typ.
+func ofType(ns []conversations.Notification, typ conversations.EventType) []conversations.Notification {
+	var out []conversations.Notification
+	for _, n := range ns {
+		if n.Type == typ {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func recipients(ns []conversations.Notification) []conversations.StaffID {

@@ -180,9 +180,12 @@ func TestEscalationReachesTheRightPeople(t *testing.T) {
 		assert.True(t, got.Urgent)
 
 		notes := w.notes.take()
-		notes = ofType(notes, conversations.EventMessage)
-		require.Equal(t, []conversations.StaffID{w.tech1.Staff}, recipients(notes), "the assigned technician is told")
-		assert.True(t, notes[0].Urgent, "urgent escalations are marked")
+		require.Equal(t, []conversations.StaffID{w.tech1.Staff}, recipients(ofType(notes, conversations.EventMessage)), "the assigned technician is told")
+		assert.ElementsMatch(t, []conversations.StaffID{w.disp.Staff, w.admin.Staff}, recipients(ofType(notes, conversations.EventBadge)),
+			"the dispatchers and the admin get their badge")
+		for _, n := range notes {
+			assert.True(t, n.Urgent, "urgent escalations are marked")
+		}
 		assert.Contains(t, inboxIDs(t, w.svc, w.tech1, conversations.FilterAll), m.Thread)
 		assert.Contains(t, inboxIDs(t, w.svc, w.disp, conversations.FilterAll), m.Thread, "dispatchers see every customer thread")
 		assert.NotContains(t, inboxIDs(t, w.svc, w.tech2, conversations.FilterAll), m.Thread, "no one else")

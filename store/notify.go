@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -117,6 +119,10 @@ func (j *messageJSON) domain(tenant conversations.TenantID) *conversations.Messa
 // the recipient's next id, a string that sorts after every id issued to that
 // recipient before. A zero At means now. The notification's own ID is
 // ignored.
+//
+// A notification with a Cause is logged once per recipient and cause: when
+// the recipient already has one for n.Cause, nothing is written and that
+// one's id is returned (so a repeated fan-out tells nobody twice).
 func (s *DB) AppendNotification(ctx context.Context, n conversations.Notification) (conversations.Notification, error) {
 	const op = "append notification"
 	switch {
@@ -140,26 +146,97 @@ func (s *DB) AppendNotification(ctx context.Context, n conversations.Notificatio
 		return conversations.Notification{}, fmt.Errorf("store: %s: encode: %w", op, err)
 	}
 	var seq int64
-	err = s.atomic(ctx, func(tx *DB) error {
-		// The upsert locks the recipient's counter row until commit: the
-		// next append for the same recipient waits here, so numbers commit
-		// in order.
-		if err := tx.queryRow(ctx, `INSERT INTO notification_counters (tenant_id, staff_id, last_seq) VALUES (?, ?, 1)
-ON CONFLICT (tenant_id, staff_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
-RETURNING last_seq`, string(n.Tenant), string(n.Recipient)).Scan(&seq); err != nil {
-			return dbErr(op, err)
-		}
-		_, err := tx.exec(ctx, `INSERT INTO notifications (tenant_id, staff_id, seq, type, thread_id, created_at, payload)
-VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			string(n.Tenant), string(n.Recipient), seq, string(n.Type), string(n.Thread), n.At, string(payload))
-		return dbErr(op, err)
-	})
+	if s.pg() {
+		seq, err = s.appendNotificationPG(ctx, n, payload)
+	} else {
+		seq, err = s.appendNotificationTx(ctx, n, payload)
+	}
 	if err != nil {
 		return conversations.Notification{}, err
 	}
 	n.ID = notificationID(seq)
 	return n, nil
 }
+
+// appendNotificationPG appends in one statement, one round trip: the
+// counter moves and the row goes in together, or, when the recipient's log
+// holds n's cause already, neither. Two appends of one cause at once: the
+// second waits for the first's lock on the counter row, and its row then
+// clashes with the first's on notifications_cause, which undoes the whole
+// statement.
+func (s *DB) appendNotificationPG(ctx context.Context, n conversations.Notification, payload []byte) (int64, error) {
+	const op = "append notification"
+	var seq int64
+	err := s.queryRow(ctx, `WITH c AS (
+  INSERT INTO notification_counters (tenant_id, staff_id, last_seq)
+  SELECT ?, ?, 1
+   WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM notifications o WHERE o.tenant_id = ? AND o.staff_id = ? AND o.cause = ?)
+  ON CONFLICT (tenant_id, staff_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
+  RETURNING last_seq
+)
+INSERT INTO notifications (tenant_id, staff_id, seq, type, thread_id, created_at, payload, cause)
+SELECT ?, ?, c.last_seq, ?, ?, ?, ?, ? FROM c
+RETURNING seq`,
+		string(n.Tenant), string(n.Recipient), string(n.Cause), string(n.Tenant), string(n.Recipient), string(n.Cause),
+		string(n.Tenant), string(n.Recipient), string(n.Type), string(n.Thread), n.At, string(payload), string(n.Cause)).Scan(&seq)
+	switch {
+	case err == nil:
+		return seq, nil
+	case errors.Is(err, sql.ErrNoRows): // the log holds the cause: nothing moved
+	default:
+		if err = dbErr(op, err); !errors.Is(err, conversations.ErrConflict) {
+			return 0, err
+		}
+	}
+	return s.loggedCause(ctx, n)
+}
+
+// loggedCause returns the seq of the notification the recipient's log holds
+// for n's cause.
+func (s *DB) loggedCause(ctx context.Context, n conversations.Notification) (int64, error) {
+	var seq int64
+	err := s.queryRow(ctx, `SELECT seq FROM notifications WHERE tenant_id = ? AND staff_id = ? AND cause = ?`,
+		string(n.Tenant), string(n.Recipient), string(n.Cause)).Scan(&seq)
+	return seq, dbErr("append notification", err)
+}
+
+// appendNotificationTx appends in a transaction (SQLite, whose one writer
+// serializes appends anyway).
+func (s *DB) appendNotificationTx(ctx context.Context, n conversations.Notification, payload []byte) (int64, error) {
+	const op = "append notification"
+	var seq int64
+	err := s.atomic(ctx, func(tx *DB) error {
+		// The upsert locks the recipient's counter row until commit: the
+		// next append for the same recipient waits here, so numbers commit
+		// in order, and a repeat of a cause sees the first one's row.
+		if err := tx.queryRow(ctx, `INSERT INTO notification_counters (tenant_id, staff_id, last_seq) VALUES (?, ?, 1)
+ON CONFLICT (tenant_id, staff_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
+RETURNING last_seq`, string(n.Tenant), string(n.Recipient)).Scan(&seq); err != nil {
+			return dbErr(op, err)
+		}
+		res, err := tx.exec(ctx, `INSERT INTO notifications (tenant_id, staff_id, seq, type, thread_id, created_at, payload, cause)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?
+WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM notifications o WHERE o.tenant_id = ? AND o.staff_id = ? AND o.cause = ?)`,
+			string(n.Tenant), string(n.Recipient), seq, string(n.Type), string(n.Thread), n.At, string(payload), string(n.Cause),
+			string(n.Cause), string(n.Tenant), string(n.Recipient), string(n.Cause))
+		if err != nil {
+			return dbErr(op, err)
+		}
+		if k, err := res.RowsAffected(); err != nil {
+			return dbErr(op, err)
+		} else if k == 0 {
+			return errLogged // undoes the counter's move: no gap in the numbers
+		}
+		return nil
+	})
+	if errors.Is(err, errLogged) {
+		return s.loggedCause(ctx, n)
+	}
+	return seq, err
+}
+
+// errLogged ends an append whose cause the recipient's log already holds.
+var errLogged = errors.New("store: notification already logged")
 
 // NotificationsSince returns up to limit of staff's notifications after the
 // one with id afterID, oldest first ("" means from the first). limit 0 means
@@ -189,7 +266,7 @@ func (s *DB) NotificationsSince(ctx context.Context, tenant conversations.Tenant
 	// One statement, so the counter and the rows come from one snapshot: a
 	// notification committed between two statements would otherwise look
 	// like a gap.
-	rows, err := s.query(ctx, `SELECT c.last_seq, n.seq, n.type, n.thread_id, n.created_at, n.payload
+	rows, err := s.query(ctx, `SELECT c.last_seq, n.seq, n.type, n.thread_id, n.created_at, n.payload, n.cause
 FROM notification_counters c
 LEFT JOIN notifications n ON n.tenant_id = c.tenant_id AND n.staff_id = c.staff_id AND n.seq > ?
 WHERE c.tenant_id = ? AND c.staff_id = ?
@@ -205,11 +282,11 @@ LIMIT ?`, after, string(tenant), string(staff), limit)
 	)
 	for rows.Next() {
 		var (
-			seq                  *int64
-			typ, thread, payload *string
-			at                   time.Time
+			seq                         *int64
+			typ, thread, payload, cause *string
+			at                          time.Time
 		)
-		if err := rows.Scan(&last, &seq, &typ, &thread, timeCol{&at}, &payload); err != nil {
+		if err := rows.Scan(&last, &seq, &typ, &thread, timeCol{&at}, &payload, &cause); err != nil {
 			return nil, dbErr(op, err)
 		}
 		if seq == nil { // the counter without a row after afterID
@@ -222,6 +299,7 @@ LIMIT ?`, after, string(tenant), string(staff), limit)
 		n := conversations.Notification{
 			ID: notificationID(*seq), Tenant: tenant, Recipient: staff, Type: conversations.EventType(*typ),
 			Thread: conversations.ThreadID(*thread), ReadSeq: p.ReadSeq, Badge: p.Badge, Urgent: p.Urgent, At: at,
+			Cause: conversations.MessageID(*cause),
 		}
 		if p.Message != nil {
 			n.Message = p.Message.domain(tenant)

@@ -224,3 +224,47 @@ func TestNotificationLogHonoursContext(t *testing.T) {
 		assert.True(t, errors.Is(err, context.Canceled), "the cancellation is in the chain: %v", err)
 	})
 }
+
+// A notification with a cause is logged once per recipient, also when
+// appends of the same cause race, and a refused repeat leaves no gap in the
+// recipient's numbers.
+func TestNotificationLogKeepsOnePerCause(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		tenant := conversations.NewID[conversations.TenantID]()
+		first, err := db.AppendNotification(ctx, note(tenant, "dana", "th1", 1))
+		require.NoError(t, err)
+
+		const racers = 8
+		ids := make([]string, racers)
+		var wg sync.WaitGroup
+		for i := range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n := note(tenant, "dana", "th1", int64(10+i))
+				n.Cause = "m-1"
+				got, err := db.AppendNotification(ctx, n)
+				assert.NoError(t, err)
+				ids[i] = got.ID
+			}()
+		}
+		wg.Wait()
+		for _, id := range ids {
+			assert.Equal(t, ids[0], id, "every repeat of a cause answers the one logged")
+		}
+		other := note(tenant, "tom", "th1", 1)
+		other.Cause = "m-1"
+		_, err = db.AppendNotification(ctx, other)
+		require.NoError(t, err, "another recipient of the same cause is logged")
+
+		after, err := db.AppendNotification(ctx, note(tenant, "dana", "th1", 2))
+		require.NoError(t, err)
+		ns, err := db.NotificationsSince(ctx, tenant, "dana", first.ID, 0)
+		require.NoError(t, err, "no gap: the refused repeats did not use up numbers")
+		require.Len(t, ns, 2, "the cause once, then the next")
+		assert.Equal(t, ids[0], ns[0].ID)
+		assert.Equal(t, conversations.MessageID("m-1"), ns[0].Cause)
+		assert.Equal(t, after.ID, ns[1].ID)
+	})
+}

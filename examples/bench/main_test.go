@@ -52,7 +52,7 @@ func TestBenchSmall(t *testing.T) {
 		"| thread history with access check (Service.History) |",
 		"| inbound webhook ingest, concurrency 16, Notifier attached |",
 		"| webhook to first Notifier call, concurrency 1 |",
-		"| webhook to SSE event on the technician's stream, concurrency 1 |",
+		"| webhook to SSE event on the technician's stream, 200 inbound/s",
 		"| delivery throughput, 4 workers |",
 	} {
 		if !strings.Contains(out.String()+stderr.String(), want) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,23 +43,30 @@ type sseCase struct {
 	t target
 }
 
-// measureSSE posts webhooks one at a time, each to a thread one of the
-// open streams' technicians is assigned to, and takes the time from the
-// POST to the message's event arriving on that technician's stream
-// (notify/inapp's Hub as the Service's Notifier, its SSE handler on
-// loopback, the store as its log).
+// SSE load: inbound messages posted at sseRate a second, from as many
+// senders as needed, to threads of the technicians holding the open
+// streams (one each).
+const (
+	sseStreams = 500
+	sseRate    = 200
+)
+
+// measureSSE posts webhooks at sseRate a second, each to a thread one of
+// the sseStreams open streams' technicians is assigned to, and takes the
+// time from the POST to the message's event arriving on that technician's
+// stream (notify/inapp's Hub as the Service's Notifier, its fan-out a job
+// on a running Outbox, its SSE handler on loopback, the store as its log).
 func (e *env) measureSSE(ctx context.Context, log io.Writer) (row, error) {
-	const streams = 20
 	var cases []sseCase
 	techs := map[conversations.StaffID]conversations.Viewer{}
 	for _, v := range e.technicians {
-		if len(techs) == streams {
+		if len(techs) == sseStreams {
 			break
 		}
 		rows, err := e.base.Query(ctx, `SELECT t.id, t.contact_phone, t.business_number
 FROM staff_thread_visibility v JOIN threads t ON t.tenant_id = v.tenant_id AND t.id = v.thread_id
 WHERE v.tenant_id = $1 AND v.staff_id = $2 AND v.job_refs > 0 AND t.kind = 'customer' AND NOT t.archived
-ORDER BY md5(t.id) LIMIT 20`, string(v.Tenant), string(v.Staff))
+ORDER BY md5(t.id) LIMIT 5`, string(v.Tenant), string(v.Staff))
 		if err != nil {
 			return row{}, err
 		}
@@ -91,10 +99,11 @@ ORDER BY md5(t.id) LIMIT 20`, string(v.Tenant), string(v.Staff))
 		return row{}, err
 	}
 	defer hub.Close()
-	svc, err := conversations.NewService(conversations.Config{Store: e.db, Policy: policy.Default(), Notifier: hub})
+	svc, stop, err := e.notifyingService(&stamps{}, hub)
 	if err != nil {
 		return row{}, err
 	}
+	defer stop()
 	wh, err := twilio.NewWebhooks(twilio.Config{AuthToken: twiliotest.AuthToken, PublicURL: publicURL}, svc)
 	if err != nil {
 		return row{}, err
@@ -104,15 +113,15 @@ ORDER BY md5(t.id) LIMIT 20`, string(v.Tenant), string(v.Staff))
 	mux.Handle("/sse/inbound", wh.Inbound())
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
 	defer hc.CloseIdleConnections()
 	client := &twiliotest.WebhookClient{Signer: twiliotest.Signer{AuthToken: twiliotest.AuthToken}, Target: srv.URL, HTTP: hc}
 
-	// One stream per technician; each event's arrival goes to arrived.
-	arrived := make(chan arrival, 64)
-	streamCtx, stop := context.WithCancel(ctx)
+	// One stream per technician; each event's arrival is stamped by body.
+	var arrivals sync.Map // body → time.Time
+	streamCtx, stopStreams := context.WithCancel(ctx)
 	var readers sync.WaitGroup
-	defer func() { stop(); readers.Wait() }()
+	defer func() { stopStreams(); readers.Wait() }()
 	for _, v := range techs {
 		body, br, err := openStream(streamCtx, hc, srv.URL+"/stream", v)
 		if err != nil {
@@ -122,37 +131,83 @@ ORDER BY md5(t.id) LIMIT 20`, string(v.Tenant), string(v.Staff))
 		go func() {
 			defer readers.Done()
 			defer body.Close()
-			readEvents(br, v.Staff, arrived)
+			arrived := make(chan arrival, 16)
+			go func() {
+				readEvents(br, v.Staff, arrived)
+				close(arrived)
+			}()
+			for a := range arrived {
+				arrivals.LoadOrStore(a.body, a.at)
+			}
 		}()
 	}
 
 	r := rand.New(rand.NewPCG(23, 29))
-	n := max(e.cfg.latencyN/2, 5)
-	var lat []time.Duration
-	for i := range n + 10 {
+	n := max(e.cfg.latencyN*4, 50) // at 200/s: 500 webhooks → 10 s
+	warm := n / 10
+	sent := make([]time.Time, n)
+	var (
+		posts sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	tick := time.NewTicker(time.Second / sseRate)
+	start := time.Now()
+	for i := range n {
+		<-tick.C
 		c := cases[r.IntN(len(cases))]
 		body := "bench-sse " + strconv.Itoa(i)
-		t0 := time.Now()
-		form := twiliotest.Inbound{From: c.t.phone, To: c.t.number, Body: body}.Form()
-		resp, err := client.Post(ctx, publicURL+"/sse/inbound", form, "")
-		if err != nil {
-			return row{}, err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return row{}, fmt.Errorf("sse: webhook answered %s", resp.Status)
-		}
-		got, err := waitFor(ctx, arrived, c.v.Staff, body)
-		if err != nil {
-			return row{}, err
-		}
-		if i >= 10 { // warm-up
-			lat = append(lat, got.Sub(t0))
+		posts.Add(1)
+		go func() {
+			defer posts.Done()
+			sent[i] = time.Now()
+			form := twiliotest.Inbound{From: c.t.phone, To: c.t.number, Body: body}.Form()
+			resp, err := client.Post(ctx, publicURL+"/sse/inbound", form, "")
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("sse: webhook answered %s", resp.Status)
+				}
+			}
+			if err != nil {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	tick.Stop()
+	posts.Wait()
+	rateGot := float64(n) / time.Since(start).Seconds()
+	if first != nil {
+		return row{}, first
+	}
+	var lat []time.Duration
+	missing := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for i := warm; i < n; i++ {
+		body := "bench-sse " + strconv.Itoa(i)
+		for {
+			if at, ok := arrivals.Load(body); ok {
+				lat = append(lat, at.(time.Time).Sub(sent[i]))
+				break
+			}
+			if time.Now().After(deadline) {
+				missing++
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	rw := latencyRow("webhook to SSE event on the technician's stream, concurrency 1", lat, nil)
-	rw.note = fmt.Sprintf("%d webhooks to threads the technician is assigned to, %d open streams; notify/inapp Hub, store as its log; no baseline", len(lat), len(techs))
+	if len(lat) == 0 {
+		return row{}, errors.New("sse: no event reached its stream")
+	}
+	rw := latencyRow(fmt.Sprintf("webhook to SSE event on the technician's stream, %d inbound/s, %d streams", sseRate, len(techs)), lat, nil)
+	rw.note = fmt.Sprintf("%d webhooks (after %d of warm-up) posted at %.0f/s to threads the technician is assigned to; notify/inapp Hub, fan-out on the Outbox, store as its log; no baseline", len(lat), warm, rateGot)
+	if missing > 0 {
+		rw.note += fmt.Sprintf("; %d events never arrived within 30 s", missing)
+	}
 	fmt.Fprintf(log, "bench: %s\n", rw.text())
 	return rw, nil
 }
@@ -209,23 +264,5 @@ func readEvents(br *bufio.Reader, staff conversations.StaffID, out chan<- arriva
 			continue
 		}
 		out <- arrival{staff: staff, body: p.Message.Body, at: at}
-	}
-}
-
-// waitFor returns when staff's stream delivered the message with body.
-func waitFor(ctx context.Context, arrived <-chan arrival, staff conversations.StaffID, body string) (time.Time, error) {
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	for {
-		select {
-		case a := <-arrived:
-			if a.staff == staff && a.body == body {
-				return a.at, nil
-			}
-		case <-timeout.C:
-			return time.Time{}, fmt.Errorf("sse: %q never reached %s's stream", body, staff)
-		case <-ctx.Done():
-			return time.Time{}, ctx.Err()
-		}
 	}
 }

@@ -85,6 +85,14 @@ func (w *world) expect(t testing.TB, c *sseClient, v conversations.Viewer, typ c
 	return ev
 }
 
+// expectBadgeNow reads c's next notification: a badge-only event whose
+// badge is badge and the one the Service reports for v now.
+func (w *world) expectBadgeNow(t testing.TB, c *sseClient, v conversations.Viewer, badge int64, why string) {
+	t.Helper()
+	expectBadge(t, c, badge, why)
+	assert.Equal(t, w.badge(t, v), badge, "%s: the streamed badge is the inbox's", why)
+}
+
 // expectBadge reads c's next notification: a badge-only event with badge.
 func expectBadge(t testing.TB, c *sseClient, badge int64, why string) {
 	t.Helper()
@@ -136,7 +144,7 @@ func TestStreamedBadgeFollowsTheInbox(t *testing.T) {
 		}
 
 		// Tom is assigned to both customers' jobs: he watches both threads
-		// now, and the dispatcher hears of them no more.
+		// now, and the dispatcher, who sees them too, hears only of her badge.
 		for _, job := range []conversations.JobID{"job-1", "job-2"} {
 			require.NoError(t, db.PutJob(ctx, conversations.JobContext{Tenant: w.tenant, ID: job}))
 		}
@@ -149,7 +157,7 @@ func TestStreamedBadgeFollowsTheInbox(t *testing.T) {
 		w.inbound(t, "+15005550101", "Gate code is 4321")
 		w.expect(t, tomPhone, w.tom, conversations.EventMessage, t1, 2+1, "assigned technician: two unread here, one there")
 		for _, c := range []*sseClient{phone, tablet} {
-			expectBadge(t, c, 2, "the dispatcher sees the watched thread too: a badge event")
+			w.expectBadgeNow(t, c, w.disp, 1+1, "a watched thread's message: the dispatcher's badge")
 		}
 
 		// Unassigned from job 2: its thread leaves Tom's badge, and goes
@@ -163,7 +171,7 @@ func TestStreamedBadgeFollowsTheInbox(t *testing.T) {
 		w.inbound(t, "+15005550101", "Also, the dog is friendly")
 		w.expect(t, tomPhone, w.tom, conversations.EventMessage, t1, 3, "after the unassignment only thread 1 counts")
 		for _, c := range []*sseClient{phone, tablet} {
-			expectBadge(t, c, 4, "the dispatcher sees the watched thread too: a badge event")
+			w.expectBadgeNow(t, c, w.disp, 2+2, "the dispatcher's badge counts both threads")
 		}
 
 		// Archiving thread 2 (two unread) takes it out of the dispatcher's

@@ -25,6 +25,13 @@
 // so every instance and restart keeps to it; the host calls it where it
 // provisions the number (its CRM sync). Pass the Outbox as
 // conversations.Config.Pacer.
+// The same queue carries each new inbound message's fan-out
+// (conversations.DeliverNotify), on a River queue of its own (NotifyQueue)
+// so that notifications never wait behind a slow provider: Receive commits
+// the message and its fan-out job together, the webhook answers, and a
+// worker tells every viewer whose badge changed. A repeat of the job, or one
+// rescued after a crash mid-fan-out, tells nobody twice (the notification
+// log keeps one entry per message and recipient).
 //
 // On PostgreSQL River is driven through database/sql (riverdatabasesql) with a
 // pgx listener, so a job starts milliseconds after its transaction commits;

@@ -27,6 +27,12 @@ import (
 // Queue is the River queue deliveries run on.
 const Queue = "fieldtalk_outbound"
 
+// NotifyQueue is the River queue a new message's fan-out
+// (conversations.DeliverNotify) runs on, with workers of its own, so that
+// notifications never wait behind deliveries held by a slow provider or a
+// sender's pace.
+const NotifyQueue = "fieldtalk_notify"
+
 const defaultMaxAttempts = 14
 
 // Deliverer makes one delivery attempt; *conversations.Worker (and so
@@ -187,7 +193,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		FetchPollInterval:    cfg.pollInterval,
 		PollOnly:             pollOnly,
 		FetchCooldown:        min(cfg.pollInterval, 5*time.Millisecond),
-		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.workers}},
+		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.workers}, NotifyQueue: {MaxWorkers: cfg.workers}},
 		Workers:              workers,
 		PeriodicJobs:         cfg.periodicJobs(),
 		Middleware:           cfg.middleware(),
@@ -256,6 +262,12 @@ func (o *Outbox) Enqueue(ctx context.Context, tx conversations.Store, d conversa
 	}
 	if !d.NotBefore.IsZero() {
 		opts.ScheduledAt = d.NotBefore
+	}
+	if d.Kind == conversations.DeliverNotify {
+		// One fan-out per message: Receive enqueues it only when it
+		// created the message, and a repeat would tell nobody twice
+		// anyway; River's uniqueness check is work the webhook waits for.
+		opts.Queue, opts.UniqueOpts = NotifyQueue, river.UniqueOpts{}
 	}
 	_, err := o.client.InsertTx(ctx, sqlTx, deliverArgs{What: string(d.Kind), Tenant: string(d.Tenant), Message: string(d.Message)}, opts)
 	if err != nil {

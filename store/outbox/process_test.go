@@ -41,6 +41,9 @@ func TestMain(m *testing.M) {
 	if dsn := os.Getenv(envChild); dsn != "" {
 		os.Exit(worker(dsn))
 	}
+	if mode := os.Getenv(envNotify); mode != "" {
+		os.Exit(notifyChild(mode, os.Getenv(envNotifyDB)))
+	}
 	os.Exit(m.Run())
 }
 
@@ -111,8 +114,15 @@ type child struct {
 
 func startWorker(t *testing.T, dsn, twilioURL, crash string) *child {
 	t.Helper()
+	return startChild(t, envChild+"="+dsn, envTwURL+"="+twilioURL, envCrash+"="+crash)
+}
+
+// startChild starts this test binary again as a child process with env
+// added, and waits for it to print READY.
+func startChild(t *testing.T, env ...string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+dsn, envTwURL+"="+twilioURL, envCrash+"="+crash)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)

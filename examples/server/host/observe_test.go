@@ -113,6 +113,12 @@ func TestMetricsAfterASession(t *testing.T) {
 		if code := p.twilioPost(t, host.TwilioInboundPath, stop.Form(), "tok-m2"); code != http.StatusOK {
 			t.Fatalf("STOP answered %d", code)
 		}
+		// STOP's fan-out is a job committed with it: it is counted once
+		// the job has run.
+		eventually(t, "STOP's fan-out is counted", func() bool {
+			n, _ := sample(p.scrape(t), "fieldtalk_notifications_total", map[string]string{"type": "message"})
+			return n == 2
+		})
 		// Three inbox reads, one of them refused.
 		p.inbox(t, tom)
 		p.inbox(t, tara)
@@ -133,8 +139,9 @@ func TestMetricsAfterASession(t *testing.T) {
 			{"fieldtalk_suggestion_duration_seconds", map[string]string{"source": "rules"}, 1},
 			// Tom hears of his reply's sending, of Twilio's sid, of sent and of delivered.
 			{"fieldtalk_notifications_total", map[string]string{"type": "status"}, 4},
-			// He watches the job's thread (a dispatcher is told only of
-			// threads nobody watches): both texts, the question and STOP.
+			// He watches the job's thread (a dispatcher is told only her
+			// badge of a thread somebody watches): both texts, the
+			// question and STOP.
 			{"fieldtalk_notifications_total", map[string]string{"type": "message"}, 2},
 			{"fieldtalk_stream_connections", nil, 1},
 			{"fieldtalk_queue_depth", map[string]string{"state": "available"}, 0},
