@@ -107,12 +107,18 @@ func (d *day) customerTexts() error {
 	d.scene(8, 1, 30, "Pat texts the business number.")
 	d.say("          Twilio posts the signed webhook, and posts it again, as it does when unsure it was heard.")
 	in := twiliotest.Inbound{MessageSID: twiliotest.NewSID("SM"), From: customer, To: number, Body: "Hi, when will the tech get here?"}
+	told := d.Phones.count(tom.ID)
 	first, err := d.postTwilio("/twilio/inbound", in.Form(), "retry-token-1")
 	if err != nil {
 		return err
 	}
 	again, err := d.postTwilio("/twilio/inbound", in.Form(), "retry-token-1")
 	if err != nil {
+		return err
+	}
+	// The webhook answers once the message is stored; its fan-out is a
+	// queued job that tells the phones a moment later.
+	if err := wait("the fan-out to Tom's phone", func() bool { return d.Phones.count(tom.ID) > told }); err != nil {
 		return err
 	}
 	th, err := d.Svc.JobThread(d.ctx, tom.Viewer(), job)

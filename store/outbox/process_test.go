@@ -229,7 +229,7 @@ func TestCrashMidDelivery(t *testing.T) {
 		}
 		first := send("crash before the call")
 		w := startWorker(t, dsn, fake.URL(), "before")
-		assert.Equal(t, "REACHED before "+string(first), w.await(t, "REACHED", 30*time.Second))
+		assert.Equal(t, "REACHED before "+string(first), w.await(t, "REACHED", 60*time.Second))
 		w.kill(t)
 		assert.Empty(t, fake.Creates(), "killed before the call: the provider has nothing")
 

@@ -124,6 +124,13 @@ func TestMetricsAfterASession(t *testing.T) {
 		p.inbox(t, tara)
 		p.expectError(t, "GET", "/v1/inbox", "", nil, http.StatusUnauthorized, "unauthenticated")
 
+		// A job may become available between two scrapes (a status check
+		// waking up, the status sweep): the depth is read once it is
+		// drained.
+		eventually(t, "the queue has nothing waiting", func() bool {
+			n, _ := sample(p.scrape(t), "fieldtalk_queue_depth", map[string]string{"state": "available"})
+			return n == 0
+		})
 		mf := p.scrape(t)
 		for _, c := range []struct {
 			name   string
