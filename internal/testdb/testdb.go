@@ -88,27 +88,9 @@ func PgBouncer(t testing.TB) *store.DB {
 // outlive a transaction there.
 func PgBouncerDSN(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvPgBouncerURL)
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("testdb: %s is not set, and CI must run the PgBouncer tests (start one with scripts/pgbouncer.sh)", EnvPgBouncerURL)
-		}
-		t.Skipf("testdb: %s is not set: skipping PgBouncer (start one with: eval \"$(scripts/pgbouncer.sh start /tmp/ftpgbouncer)\", PostgreSQL first)", EnvPgBouncerURL)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("testdb: %s: %v", EnvPgBouncerURL, err)
-	}
+	u, admin, name := server(t, EnvPgBouncerURL, "PgBouncer", "pgbouncer.sh", "PostgreSQL first")
 	// CREATE and DROP DATABASE run outside a transaction, which PgBouncer
 	// passes through in any pool mode.
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("testdb: %v", err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	name := "ft_" + hex.EncodeToString(b)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
@@ -178,25 +160,7 @@ func CitusDSN(t testing.TB) string {
 // with the given settings.
 func schemaDSN(t testing.TB, env, what, script string, settings map[string]string) string {
 	t.Helper()
-	base := os.Getenv(env)
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("testdb: %s is not set, and CI must run the %s tests (start one with scripts/%s)", env, what, script)
-		}
-		t.Skipf("testdb: %s is not set: skipping %s (start one with: eval \"$(scripts/%s start /tmp/ft%s)\")", env, what, script, strings.ToLower(what))
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("testdb: %s: %v", env, err)
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("testdb: %v", err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema := "ft_" + hex.EncodeToString(b)
+	u, admin, schema := server(t, env, what, script, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
@@ -218,6 +182,36 @@ func schemaDSN(t testing.TB, env, what, script string, settings map[string]strin
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// server is the server env names (what, started by scripts/script; the
+// hint says what it needs first): its URL, an admin connection closed when
+// the test ends, and a fresh random name for the test's schema or database.
+// Without env the test skips, or fails under CI=true.
+func server(t testing.TB, env, what, script, hint string) (*url.URL, *sql.DB, string) {
+	t.Helper()
+	base := os.Getenv(env)
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("testdb: %s is not set, and CI must run the %s tests (start one with scripts/%s)", env, what, script)
+		}
+		if hint != "" {
+			hint = ", " + hint
+		}
+		t.Skipf("testdb: %s is not set: skipping %s (start one with: eval \"$(scripts/%s start /tmp/ft%s)\"%s)", env, what, script, strings.ToLower(what), hint)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("testdb: %s: %v", env, err)
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return u, admin, "ft_" + hex.EncodeToString(b)
 }
 
 func open(t testing.TB, dsn string, opts ...store.Option) *store.DB {
