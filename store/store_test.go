@@ -6,6 +6,7 @@ import (
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 	"github.com/fieldtalk/fieldtalk/internal/testdb"
+	"github.com/fieldtalk/fieldtalk/store"
 	"github.com/fieldtalk/fieldtalk/store/storetest"
 )
 
@@ -14,20 +15,26 @@ var seed = flag.Int64("seed", 0, "extra seed for the randomized differential tes
 // TestStore runs the conformance suite on both databases, on a Citus
 // cluster, where every statement the suite runs must route to one shard,
 // and behind PgBouncer in transaction mode, where no prepared statement
-// outlives its transaction.
+// outlives its transaction. The databases run side by side; the
+// differential's extra random seed runs on SQLite and PostgreSQL, Citus and
+// PgBouncer take the fixed one (they check routing and pooling, not the
+// model).
 func TestStore(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.SQLite(t) }, storetest.Seed(*seed))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.Postgres(t) }, storetest.Seed(*seed))
-	})
-	t.Run("citus", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.Citus(t) }, storetest.Seed(*seed))
-	})
-	t.Run("pgbouncer", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) conversations.Store { return testdb.PgBouncer(t) }, storetest.Seed(*seed))
-	})
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *store.DB
+		opts []storetest.Option
+	}{
+		{"sqlite", testdb.SQLite, []storetest.Option{storetest.Seed(*seed)}},
+		{"postgres", testdb.Postgres, []storetest.Option{storetest.Seed(*seed)}},
+		{"citus", testdb.Citus, nil},
+		{"pgbouncer", testdb.PgBouncer, nil},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.Run(t, func(t *testing.T) conversations.Store { return db.open(t) }, db.opts...)
+		})
+	}
 }
 
 // TestPlainStore runs the suite over the store's core methods alone: every
@@ -39,9 +46,11 @@ func TestStore(t *testing.T) {
 // read per thread.)
 func TestPlainStore(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
 		storetest.Run(t, func(t *testing.T) conversations.Store { return storetest.Plain(testdb.SQLite(t)) }, storetest.Rounds(1))
 	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		storetest.Run(t, func(t *testing.T) conversations.Store { return storetest.Plain(testdb.Postgres(t)) }, storetest.Rounds(1))
 	})
 }
