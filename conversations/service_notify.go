@@ -28,8 +28,9 @@ func (s *core) notifyMessage(ctx context.Context, m Message) {
 // see m's thread, except its author. The thread's watchers (the policy's
 // Watchers: participants, assignees, or the fallback roles when nobody
 // watches) get the message itself; the others who see the thread (every
-// dispatcher and admin, for a customer thread) a badge event, unless
-// messageEvent says otherwise. Each notification carries Cause m.ID, so a
+// dispatcher and admin, for a customer thread) a badge event, which
+// applyPreferences makes a message event for whoever chose PushAll. Each
+// notification carries Cause m.ID, so a
 // second run tells nobody twice through a Notifier that logs. An error is
 // one of loading what the fan-out needs: a DeliverNotify job retries it.
 func (s *core) fanOut(ctx context.Context, m Message) error {
