@@ -42,8 +42,8 @@ type Notification struct {
 	// Cause is the message whose arrival this notification reports (its
 	// EventMessage, or the EventBadge it brings a viewer who does not watch
 	// the thread); empty for the others. A new message's fan-out may run
-	// more than once (a retried or rescued job, the inline fast path and
-	// the job both), so a Notifier that logs notifications keeps one per
+	// more than once (a retried job, or one rescued after a crash
+	// mid-fan-out), so a Notifier that logs notifications keeps one per
 	// recipient and Cause: a repeat tells nobody twice.
 	Cause MessageID
 }
