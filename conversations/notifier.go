@@ -2,6 +2,7 @@ package conversations
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -48,6 +49,20 @@ type Notification struct {
 	Cause MessageID
 }
 
+// Check reports a notification no Notifier can deliver: one without a
+// business, a recipient or a type (an ErrInvalid naming the field).
+func (n Notification) Check() error {
+	switch {
+	case n.Tenant == "":
+		return Invalid("notification.tenant", "empty")
+	case n.Recipient == "":
+		return Invalid("notification.recipient", "empty")
+	case n.Type == "":
+		return Invalid("notification.type", "empty")
+	}
+	return nil
+}
+
 // Notifier delivers notifications (a realtime stream, phone push, ...).
 //
 // Notify is called once per recipient after the change it reports is
@@ -63,4 +78,31 @@ type Notification struct {
 // which a collapse key per thread folds into the one already shown.
 type Notifier interface {
 	Notify(ctx context.Context, n Notification) error
+}
+
+// BatchNotifier is a Notifier that can take several notifications at once,
+// as one write where it keeps a log (the in-app Hub over store.DB logs a
+// new message's whole fan-out in one statement). NotifyBatch means what
+// Notify of each would, in order; its error is every failure's, joined. The
+// Service finds it by type assertion, as database/sql finds a driver's
+// optional interfaces, and hands it each fan-out's notifications together.
+type BatchNotifier interface {
+	Notifier
+	NotifyBatch(ctx context.Context, ns []Notification) error
+}
+
+// NotifyBatch hands ns to nt: in one call when nt is a BatchNotifier, else
+// one Notify at a time, joining the errors (one failure never keeps the
+// others from being told).
+func NotifyBatch(ctx context.Context, nt Notifier, ns []Notification) error {
+	if b, ok := nt.(BatchNotifier); ok {
+		return b.NotifyBatch(ctx, ns)
+	}
+	var errs []error
+	for _, n := range ns {
+		if err := nt.Notify(ctx, n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -254,12 +254,18 @@ func (t *telemetry) received(ctx context.Context, m Message, isKeyword bool, key
 
 // notify hands n to the Notifier (in-app stream, push services) in a
 // client span, and counts it.
-func (t *telemetry) notify(ctx context.Context, nt Notifier, n Notification) error {
+func (t *telemetry) notify(ctx context.Context, nt Notifier, ns []Notification) error {
 	if t.measured {
-		t.notifications.Add(ctx, 1, metric.WithAttributes(attrType.String(string(n.Type))))
+		for _, n := range ns {
+			t.notifications.Add(ctx, 1, metric.WithAttributes(attrType.String(string(n.Type))))
+		}
 	}
-	ctx, span := t.start(ctx, "notify "+string(n.Type), trace.SpanKindClient)
-	err := nt.Notify(ctx, n)
+	name := "notify"
+	if len(ns) == 1 {
+		name += " " + string(ns[0].Type)
+	}
+	ctx, span := t.start(ctx, name, trace.SpanKindClient)
+	err := NotifyBatch(ctx, nt, ns)
 	end(span, err)
 	return err
 }

@@ -16,7 +16,7 @@ type FanOut struct {
 	notifiers []conversations.Notifier
 }
 
-var _ conversations.Notifier = (*FanOut)(nil)
+var _ conversations.BatchNotifier = (*FanOut)(nil)
 
 // New returns a FanOut over notifiers. A nil notifier is ErrInvalid.
 func New(notifiers ...conversations.Notifier) (*FanOut, error) {
@@ -34,26 +34,33 @@ func New(notifiers ...conversations.Notifier) (*FanOut, error) {
 // delivering. A Notifier that panics is reported as an error rather than
 // taking the process down, since it runs on a goroutine of FanOut's.
 func (f *FanOut) Notify(ctx context.Context, n conversations.Notification) error {
+	return f.NotifyBatch(ctx, []conversations.Notification{n})
+}
+
+// NotifyBatch hands ns to every Notifier concurrently, in one call to each
+// that is a conversations.BatchNotifier (the in-app Hub logs them in one
+// write), and returns when all have returned, as Notify does.
+func (f *FanOut) NotifyBatch(ctx context.Context, ns []conversations.Notification) error {
 	errs := make([]error, len(f.notifiers))
 	var wg sync.WaitGroup
 	for i, nt := range f.notifiers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = notifyOne(ctx, nt, n)
+			errs[i] = notifyOne(ctx, nt, ns...)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-func notifyOne(ctx context.Context, nt conversations.Notifier, n conversations.Notification) (err error) {
+func notifyOne(ctx context.Context, nt conversations.Notifier, ns ...conversations.Notification) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("notify: %T panicked: %v", nt, p)
 		}
 	}()
-	if err := nt.Notify(ctx, n); err != nil {
+	if err := conversations.NotifyBatch(ctx, nt, ns); err != nil {
 		return fmt.Errorf("notify: %T: %w", nt, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -124,119 +125,281 @@ func (j *messageJSON) domain(tenant conversations.TenantID) *conversations.Messa
 // the recipient already has one for n.Cause, nothing is written and that
 // one's id is returned (so a repeated fan-out tells nobody twice).
 func (s *DB) AppendNotification(ctx context.Context, n conversations.Notification) (conversations.Notification, error) {
-	const op = "append notification"
-	switch {
-	case n.Tenant == "":
-		return conversations.Notification{}, invalid(op, "notification.tenant", "empty")
-	case n.Recipient == "":
-		return conversations.Notification{}, invalid(op, "notification.recipient", "empty")
-	case n.Type == "":
-		return conversations.Notification{}, invalid(op, "notification.type", "empty")
-	}
-	if n.At.IsZero() {
-		n.At = s.now()
-	}
-	n.At = dbTime(n.At)
-	p := notificationPayload{ReadSeq: n.ReadSeq, Badge: n.Badge, Urgent: n.Urgent}
-	if n.Message != nil {
-		p.Message = toMessageJSON(*n.Message)
-	}
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return conversations.Notification{}, fmt.Errorf("store: %s: encode: %w", op, err)
-	}
-	var seq int64
-	if s.pg() {
-		seq, err = s.appendNotificationPG(ctx, n, payload)
-	} else {
-		seq, err = s.appendNotificationTx(ctx, n, payload)
-	}
+	out, err := s.appendNotifications(ctx, "append notification", []conversations.Notification{n})
 	if err != nil {
 		return conversations.Notification{}, err
 	}
-	n.ID = notificationID(seq)
-	return n, nil
+	return out[0], nil
 }
 
-// appendNotificationPG appends in one statement, one round trip: the
-// counter moves and the row goes in together, or, when the recipient's log
-// holds n's cause already, neither. Two appends of one cause at once: the
-// second waits for the first's lock on the counter row, and its row then
-// clashes with the first's on notifications_cause, which undoes the whole
-// statement.
-func (s *DB) appendNotificationPG(ctx context.Context, n conversations.Notification, payload []byte) (int64, error) {
-	const op = "append notification"
-	var seq int64
-	err := s.queryRow(ctx, `WITH c AS (
-  INSERT INTO notification_counters (tenant_id, staff_id, last_seq)
-  SELECT ?, ?, 1
-   WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM notifications o WHERE o.tenant_id = ? AND o.staff_id = ? AND o.cause = ?)
-  ON CONFLICT (tenant_id, staff_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
-  RETURNING last_seq
+// AppendNotifications logs each of ns as AppendNotification does and returns
+// them, in order, with their ids set: on PostgreSQL in one statement per
+// business (the fan-out of a new message is one), on SQLite in one
+// transaction. They are checked first: one that is not valid logs none.
+// Two of ns with the same recipient and Cause are one notification: both
+// come back with its id.
+func (s *DB) AppendNotifications(ctx context.Context, ns []conversations.Notification) ([]conversations.Notification, error) {
+	return s.appendNotifications(ctx, "append notifications", ns)
+}
+
+// pendingNote is a notification on its way into the log: its payload
+// encoded, and the seq it was given once logged.
+type pendingNote struct {
+	n       conversations.Notification
+	payload string
+	seq     int64
+}
+
+func (s *DB) appendNotifications(ctx context.Context, op string, ns []conversations.Notification) ([]conversations.Notification, error) {
+	notes := make([]pendingNote, len(ns))
+	for i, n := range ns {
+		if err := n.Check(); err != nil {
+			if len(ns) > 1 {
+				return nil, fmt.Errorf("store: %s: notifications[%d]: %w", op, i, err)
+			}
+			return nil, fmt.Errorf("store: %s: %w", op, err)
+		}
+		if n.At.IsZero() {
+			n.At = s.now()
+		}
+		n.At = dbTime(n.At)
+		p := notificationPayload{ReadSeq: n.ReadSeq, Badge: n.Badge, Urgent: n.Urgent}
+		if n.Message != nil {
+			p.Message = toMessageJSON(*n.Message)
+		}
+		payload, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: encode: %w", op, err)
+		}
+		notes[i] = pendingNote{n: n, payload: string(payload)}
+	}
+	// One business at a time: on Citus a business's rows live on one
+	// shard, and a statement about one business is routed to it.
+	byTenant := map[conversations.TenantID][]*pendingNote{}
+	var tenants []conversations.TenantID
+	for i := range notes {
+		t := notes[i].n.Tenant
+		if _, ok := byTenant[t]; !ok {
+			tenants = append(tenants, t)
+		}
+		byTenant[t] = append(byTenant[t], &notes[i])
+	}
+	for _, t := range tenants {
+		var err error
+		if s.pg() {
+			err = s.appendNotificationsPG(ctx, op, t, byTenant[t])
+		} else {
+			err = s.atomic(ctx, func(tx *DB) error { return tx.appendNotificationsTx(ctx, op, byTenant[t]) })
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]conversations.Notification, len(notes))
+	for i, p := range notes {
+		out[i] = p.n
+		out[i].ID = notificationID(p.seq)
+	}
+	return out, nil
+}
+
+// Every lookup by cause also says cause <> '', the condition of the
+// partial index notifications_cause: without it a generic plan cannot use
+// that index and reads all of the recipient's notifications instead (1.9
+// against 0.18 ms for a recipient with 600 of them, EXPLAIN ANALYZE).
+
+// appendNotificationsPG appends one business's notifications in one
+// statement, one round trip: each recipient's counter moves by the number
+// of their notifications not yet logged, and those rows go in numbered in
+// order, or, when a recipient's log holds a notification's cause already,
+// that one is left out. The counters are locked in recipient order, so two
+// appends never wait on each other in a cycle. Two appends of one cause at
+// once: the second waits for the first's lock on the counter row, and its
+// row then clashes with the first's on notifications_cause, which undoes
+// the whole statement; it runs again and finds the cause logged.
+func (s *DB) appendNotificationsPG(ctx context.Context, op string, tenant conversations.TenantID, notes []*pendingNote) error {
+	// A recipient's repeats of one cause are one notification.
+	type key struct {
+		staff conversations.StaffID
+		cause conversations.MessageID
+	}
+	first := map[key]*pendingNote{}
+	var uniq []*pendingNote
+	for _, p := range notes {
+		if p.n.Cause != "" {
+			k := key{p.n.Recipient, p.n.Cause}
+			if _, ok := first[k]; ok {
+				continue
+			}
+			first[k] = p
+		}
+		uniq = append(uniq, p)
+	}
+	staff, types, threads, payloads, causes := make([]string, len(uniq)), make([]string, len(uniq)), make([]string, len(uniq)), make([]string, len(uniq)), make([]string, len(uniq))
+	ats := make([]time.Time, len(uniq))
+	for i, p := range uniq {
+		staff[i], types[i], threads[i], payloads[i], causes[i] = string(p.n.Recipient), string(p.n.Type), string(p.n.Thread), p.payload, string(p.n.Cause)
+		ats[i] = p.n.At
+	}
+	const stmt = `WITH i AS (
+  SELECT i.staff_id COLLATE "C" AS staff_id, i.type, i.thread_id COLLATE "C" AS thread_id, i.created_at, i.payload,
+         i.cause COLLATE "C" AS cause, i.ord
+    FROM unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[])
+         WITH ORDINALITY AS i(staff_id, type, thread_id, created_at, payload, cause, ord)
+), f AS (
+  SELECT i.* FROM i
+   WHERE i.cause = '' OR NOT EXISTS (SELECT 1 FROM notifications o
+                                      WHERE o.tenant_id = ? AND o.staff_id = i.staff_id AND o.cause = i.cause AND o.cause <> '')
+), k AS (
+  SELECT f.staff_id, count(*) AS n FROM f GROUP BY f.staff_id
+), c AS (
+  INSERT INTO notification_counters AS nc (tenant_id, staff_id, last_seq)
+  SELECT ?, k.staff_id, k.n FROM k ORDER BY k.staff_id
+  ON CONFLICT (tenant_id, staff_id) DO UPDATE SET last_seq = nc.last_seq + excluded.last_seq
+  RETURNING nc.staff_id, nc.last_seq
 )
 INSERT INTO notifications (tenant_id, staff_id, seq, type, thread_id, created_at, payload, cause)
-SELECT ?, ?, c.last_seq, ?, ?, ?, ?, ? FROM c
-RETURNING seq`,
-		string(n.Tenant), string(n.Recipient), string(n.Cause), string(n.Tenant), string(n.Recipient), string(n.Cause),
-		string(n.Tenant), string(n.Recipient), string(n.Type), string(n.Thread), n.At, string(payload), string(n.Cause)).Scan(&seq)
-	switch {
-	case err == nil:
-		return seq, nil
-	case errors.Is(err, sql.ErrNoRows): // the log holds the cause: nothing moved
-	default:
-		if err = dbErr(op, err); !errors.Is(err, conversations.ErrConflict) {
-			return 0, err
-		}
-	}
-	return s.loggedCause(ctx, n)
-}
-
-// loggedCause returns the seq of the notification the recipient's log holds
-// for n's cause.
-func (s *DB) loggedCause(ctx context.Context, n conversations.Notification) (int64, error) {
-	var seq int64
-	err := s.queryRow(ctx, `SELECT seq FROM notifications WHERE tenant_id = ? AND staff_id = ? AND cause = ?`,
-		string(n.Tenant), string(n.Recipient), string(n.Cause)).Scan(&seq)
-	return seq, dbErr("append notification", err)
-}
-
-// appendNotificationTx appends in a transaction (SQLite, whose one writer
-// serializes appends anyway).
-func (s *DB) appendNotificationTx(ctx context.Context, n conversations.Notification, payload []byte) (int64, error) {
-	const op = "append notification"
-	var seq int64
-	err := s.atomic(ctx, func(tx *DB) error {
-		// The upsert locks the recipient's counter row until commit: the
-		// next append for the same recipient waits here, so numbers commit
-		// in order, and a repeat of a cause sees the first one's row.
-		if err := tx.queryRow(ctx, `INSERT INTO notification_counters (tenant_id, staff_id, last_seq) VALUES (?, ?, 1)
-ON CONFLICT (tenant_id, staff_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
-RETURNING last_seq`, string(n.Tenant), string(n.Recipient)).Scan(&seq); err != nil {
-			return dbErr(op, err)
-		}
-		res, err := tx.exec(ctx, `INSERT INTO notifications (tenant_id, staff_id, seq, type, thread_id, created_at, payload, cause)
-SELECT ?, ?, ?, ?, ?, ?, ?, ?
-WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM notifications o WHERE o.tenant_id = ? AND o.staff_id = ? AND o.cause = ?)`,
-			string(n.Tenant), string(n.Recipient), seq, string(n.Type), string(n.Thread), n.At, string(payload), string(n.Cause),
-			string(n.Cause), string(n.Tenant), string(n.Recipient), string(n.Cause))
+SELECT ?, f.staff_id, c.last_seq - k.n + row_number() OVER (PARTITION BY f.staff_id ORDER BY f.ord),
+       f.type, f.thread_id, f.created_at, f.payload, f.cause
+  FROM f JOIN k ON k.staff_id = f.staff_id JOIN c ON c.staff_id = f.staff_id
+RETURNING staff_id, seq, cause`
+	for attempt := 0; ; attempt++ {
+		byCause := map[key]int64{}                   // the rows with a cause logged now
+		plain := map[conversations.StaffID][]int64{} // the seqs of those without, ascending
+		err := func() error {
+			rows, err := s.query(ctx, stmt, staff, types, threads, ats, payloads, causes, string(tenant), string(tenant), string(tenant))
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var (
+					who, cause string
+					seq        int64
+				)
+				if err := rows.Scan(&who, &seq, &cause); err != nil {
+					return err
+				}
+				if cause != "" {
+					byCause[key{conversations.StaffID(who), conversations.MessageID(cause)}] = seq
+				} else {
+					plain[conversations.StaffID(who)] = append(plain[conversations.StaffID(who)], seq)
+				}
+			}
+			return rows.Err()
+		}()
 		if err != nil {
-			return dbErr(op, err)
+			if err = dbErr(op, err); errors.Is(err, conversations.ErrConflict) && attempt < 3 {
+				continue // a concurrent append logged one of the causes first: run again
+			}
+			return err
 		}
-		if k, err := res.RowsAffected(); err != nil {
-			return dbErr(op, err)
-		} else if k == 0 {
-			return errLogged // undoes the counter's move: no gap in the numbers
+		// A recipient's new rows were numbered in the order given, so those
+		// without a cause take that recipient's seqs in order.
+		for _, seqs := range plain {
+			slices.Sort(seqs)
+		}
+		var known []*pendingNote // causes the log held already
+		for _, p := range uniq {
+			switch seq, ok := byCause[key{p.n.Recipient, p.n.Cause}]; {
+			case p.n.Cause == "" && len(plain[p.n.Recipient]) == 0:
+				return fmt.Errorf("store: %s: the log numbered fewer notifications for %s than were given", op, p.n.Recipient)
+			case p.n.Cause == "":
+				p.seq, plain[p.n.Recipient] = plain[p.n.Recipient][0], plain[p.n.Recipient][1:]
+			case ok:
+				p.seq = seq
+			default:
+				known = append(known, p)
+			}
+		}
+		if err := s.loggedCauses(ctx, op, tenant, known); err != nil {
+			return err
+		}
+		for _, p := range notes {
+			if p.n.Cause != "" {
+				p.seq = first[key{p.n.Recipient, p.n.Cause}].seq
+			}
 		}
 		return nil
-	})
-	if errors.Is(err, errLogged) {
-		return s.loggedCause(ctx, n)
 	}
-	return seq, err
 }
 
-// errLogged ends an append whose cause the recipient's log already holds.
-var errLogged = errors.New("store: notification already logged")
+// loggedCauses sets the seq of each of notes (one business's) to that of
+// the notification its recipient's log holds for its cause.
+func (s *DB) loggedCauses(ctx context.Context, op string, tenant conversations.TenantID, notes []*pendingNote) error {
+	if len(notes) == 0 {
+		return nil
+	}
+	staff, causes := make([]string, len(notes)), make([]string, len(notes))
+	for i, p := range notes {
+		staff[i], causes[i] = string(p.n.Recipient), string(p.n.Cause)
+	}
+	rows, err := s.query(ctx, `SELECT o.staff_id, o.cause, o.seq
+  FROM unnest(?::text[], ?::text[]) AS i(staff_id, cause)
+  JOIN notifications o ON o.tenant_id = ? AND o.staff_id = i.staff_id COLLATE "C" AND o.cause = i.cause COLLATE "C" AND o.cause <> ''`,
+		staff, causes, string(tenant))
+	if err != nil {
+		return dbErr(op, err)
+	}
+	defer rows.Close()
+	seqs := map[[2]string]int64{}
+	for rows.Next() {
+		var (
+			who, cause string
+			seq        int64
+		)
+		if err := rows.Scan(&who, &cause, &seq); err != nil {
+			return dbErr(op, err)
+		}
+		seqs[[2]string{who, cause}] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return dbErr(op, err)
+	}
+	for _, p := range notes {
+		seq, ok := seqs[[2]string{string(p.n.Recipient), string(p.n.Cause)}]
+		if !ok {
+			// The statement found it logged and now it is not: pruned in
+			// between. Nothing to return an id for.
+			return notFound(op, "the notification for "+string(p.n.Cause)+" was pruned while it was appended again")
+		}
+		p.seq = seq
+	}
+	return nil
+}
+
+// appendNotificationsTx appends notes in the caller's transaction (SQLite,
+// whose one writer serializes appends anyway), one at a time.
+func (s *DB) appendNotificationsTx(ctx context.Context, op string, notes []*pendingNote) error {
+	for _, p := range notes {
+		n := p.n
+		if n.Cause != "" {
+			// Logged already, maybe by an earlier one of notes: its id.
+			err := s.queryRow(ctx, `SELECT seq FROM notifications WHERE tenant_id = ? AND staff_id = ? AND cause = ? AND cause <> ''`,
+				string(n.Tenant), string(n.Recipient), string(n.Cause)).Scan(&p.seq)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return dbErr(op, err)
+			}
+		}
+		// The upsert locks the recipient's counter row until commit: the
+		// next append for the same recipient waits here, so numbers commit
+		// in order.
+		if err := s.queryRow(ctx, `INSERT INTO notification_counters (tenant_id, staff_id, last_seq) VALUES (?, ?, 1)
+ON CONFLICT (tenant_id, staff_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
+RETURNING last_seq`, string(n.Tenant), string(n.Recipient)).Scan(&p.seq); err != nil {
+			return dbErr(op, err)
+		}
+		if _, err := s.exec(ctx, `INSERT INTO notifications (tenant_id, staff_id, seq, type, thread_id, created_at, payload, cause)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			string(n.Tenant), string(n.Recipient), p.seq, string(n.Type), string(n.Thread), n.At, p.payload, string(n.Cause)); err != nil {
+			return dbErr(op, err)
+		}
+	}
+	return nil
+}
 
 // NotificationsSince returns up to limit of staff's notifications after the
 // one with id afterID, oldest first ("" means from the first). limit 0 means

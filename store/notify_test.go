@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -266,5 +267,89 @@ func TestNotificationLogKeepsOnePerCause(t *testing.T) {
 		assert.Equal(t, ids[0], ns[0].ID)
 		assert.Equal(t, conversations.MessageID("m-1"), ns[0].Cause)
 		assert.Equal(t, after.ID, ns[1].ID)
+	})
+}
+
+// A batch is logged as the same notifications appended one at a time would
+// be: the same ids per recipient, in order, each cause once, and the log
+// reads back the same, on every database (one statement per business on
+// PostgreSQL and Citus). Randomized: recipients, businesses, causes new,
+// repeated within the batch and logged before.
+func TestNotificationLogBatchEqualsOneAtATime(t *testing.T) {
+	testdb.EachDistributed(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seed := time.Now().UnixNano()
+		r := rand.New(rand.NewPCG(uint64(seed), 7))
+		t.Logf("seed %d", seed)
+		at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		tenants := []conversations.TenantID{"t1", "t2"}
+		staff := []conversations.StaffID{"ann", "bob", "cy"}
+		draw := func(round int) []conversations.Notification {
+			ns := make([]conversations.Notification, 1+r.IntN(12))
+			for i := range ns {
+				n := note(tenants[r.IntN(2)], staff[r.IntN(3)], fmt.Sprint("th", r.IntN(4)), int64(r.IntN(9)))
+				n.At = at.Add(time.Duration(round*100+i) * time.Second)
+				if r.IntN(3) > 0 {
+					n.Cause = conversations.MessageID(fmt.Sprint("m", r.IntN(round*4+6)))
+				}
+				ns[i] = n
+			}
+			return ns
+		}
+		// want: what one-at-a-time appends give, on a model of the log.
+		type key struct {
+			t conversations.TenantID
+			s conversations.StaffID
+		}
+		last := map[key]int64{}
+		causes := map[[3]string]string{}
+		for round := range 6 {
+			ns := draw(round)
+			got, err := db.AppendNotifications(ctx, ns)
+			require.NoError(t, err)
+			require.Len(t, got, len(ns))
+			for i, n := range ns {
+				k := key{n.Tenant, n.Recipient}
+				ck := [3]string{string(n.Tenant), string(n.Recipient), string(n.Cause)}
+				want, ok := causes[ck]
+				if n.Cause == "" || !ok {
+					last[k]++
+					want = fmt.Sprintf("%016d", last[k])
+					if n.Cause != "" {
+						causes[ck] = want
+					}
+				}
+				assert.Equal(t, want, got[i].ID, "round %d, notification %d (%s/%s cause %q)", round, i, n.Tenant, n.Recipient, n.Cause)
+				n.ID = got[i].ID
+				assert.Equal(t, n, got[i], "a batch returns what it was given, with ids")
+			}
+		}
+		for _, tn := range tenants {
+			for _, s := range staff {
+				all, err := db.NotificationsSince(ctx, tn, s, "", 0)
+				require.NoError(t, err)
+				require.Len(t, all, int(last[key{tn, s}]), "%s/%s: every notification once, no gap", tn, s)
+			}
+		}
+	})
+}
+
+// One invalid notification in a batch logs none of it.
+func TestNotificationLogBatchIsCheckedFirst(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		_, err := db.AppendNotifications(ctx, []conversations.Notification{note("t1", "dana", "th", 1), {Tenant: "t1", Type: conversations.EventBadge}})
+		require.ErrorIs(t, err, conversations.ErrInvalid)
+		assert.Contains(t, err.Error(), "notifications[1]: ")
+		assert.Contains(t, err.Error(), "notification.recipient")
+		latest, err := db.LatestNotificationID(ctx, "t1", "dana")
+		require.NoError(t, err)
+		all, err := db.NotificationsSince(ctx, "t1", "dana", "", 0)
+		require.NoError(t, err)
+		assert.Empty(t, all, "nothing was logged")
+		assert.Equal(t, fmt.Sprintf("%016d", 0), latest)
+		got, err := db.AppendNotifications(ctx, nil)
+		require.NoError(t, err)
+		assert.Empty(t, got)
 	})
 }

@@ -36,6 +36,15 @@ type Log interface {
 	LatestNotificationID(ctx context.Context, tenant conversations.TenantID, staff conversations.StaffID) (string, error)
 }
 
+// BatchLog is a Log that appends several notifications at once (one
+// statement on PostgreSQL): the Hub's NotifyBatch uses it when its Log is
+// one. *store.DB implements it. AppendNotifications means what
+// AppendNotification of each would, in order, and returns them with their
+// ids; an invalid one logs none.
+type BatchLog interface {
+	AppendNotifications(ctx context.Context, ns []conversations.Notification) ([]conversations.Notification, error)
+}
+
 // Pruner is a Log that can forget old notifications. A Hub whose Log is one
 // prunes what is older than its replay window (WithPruneInterval).
 type Pruner interface {
@@ -252,17 +261,16 @@ func New(cfg Config, opts ...Option) (*Hub, error) {
 	return h, nil
 }
 
+var _ conversations.BatchNotifier = (*Hub)(nil)
+
 // Notify logs n for its recipient and signals every instance's Hub, which
 // streams it to the recipient's connected devices. A zero n.At means now.
 func (h *Hub) Notify(ctx context.Context, n conversations.Notification) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("inapp: notify: %w", err)
 	}
-	switch {
-	case n.Tenant == "":
-		return fmt.Errorf("inapp: notify: %w", conversations.Invalid("notification.tenant", "empty"))
-	case n.Recipient == "":
-		return fmt.Errorf("inapp: notify: %w", conversations.Invalid("notification.recipient", "empty"))
+	if err := n.Check(); err != nil {
+		return fmt.Errorf("inapp: notify: %w", err)
 	}
 	if n.At.IsZero() {
 		n.At = h.o.now()
@@ -271,14 +279,69 @@ func (h *Hub) Notify(ctx context.Context, n conversations.Notification) error {
 	if err != nil {
 		return fmt.Errorf("inapp: notify: log: %w", err)
 	}
-	sig := Signal{Tenant: logged.Tenant, Staff: logged.Recipient, ID: logged.ID}
-	if err := h.bus.Publish(ctx, sig); err != nil {
-		// This instance's streams need no bus; the others will catch up at
-		// their next signal for the recipient, or when the client reconnects.
-		h.onSignal(sig)
-		return fmt.Errorf("inapp: notify: publish: %w", err)
+	return h.publish(ctx, []conversations.Notification{logged})
+}
+
+// NotifyBatch logs ns, in order, and signals every instance's Hub of each
+// recipient's newest: Notify of each, with one write to a Log that is a
+// BatchLog (store.DB's, one statement). An invalid notification logs none.
+func (h *Hub) NotifyBatch(ctx context.Context, ns []conversations.Notification) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("inapp: notify: %w", err)
 	}
-	return nil
+	ns = slices.Clone(ns)
+	for i := range ns {
+		if err := ns[i].Check(); err != nil {
+			return fmt.Errorf("inapp: notify: notifications[%d]: %w", i, err)
+		}
+		if ns[i].At.IsZero() {
+			ns[i].At = h.o.now()
+		}
+	}
+	bl, ok := h.log.(BatchLog)
+	if !ok {
+		var errs []error
+		for _, n := range ns {
+			if err := h.Notify(ctx, n); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	logged, err := bl.AppendNotifications(ctx, ns)
+	if err != nil {
+		return fmt.Errorf("inapp: notify: log: %w", err)
+	}
+	return h.publish(ctx, logged)
+}
+
+// publish signals, for each recipient of logged, the newest of theirs: a
+// Hub reads everything up to it from the Log.
+func (h *Hub) publish(ctx context.Context, logged []conversations.Notification) error {
+	newest := map[recipient]int{}
+	var order []recipient
+	for i, n := range logged {
+		who := recipient{n.Tenant, n.Recipient}
+		if _, ok := newest[who]; !ok {
+			order = append(order, who)
+		}
+		if j, ok := newest[who]; !ok || logged[j].ID < n.ID {
+			newest[who] = i
+		}
+	}
+	var errs []error
+	for _, who := range order {
+		n := logged[newest[who]]
+		sig := Signal{Tenant: n.Tenant, Staff: n.Recipient, ID: n.ID}
+		if err := h.bus.Publish(ctx, sig); err != nil {
+			// This instance's streams need no bus; the others will catch up
+			// at their next signal for the recipient, or when the client
+			// reconnects.
+			h.onSignal(sig)
+			errs = append(errs, fmt.Errorf("inapp: notify: publish: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Connections returns the number of streams this instance is feeding (a

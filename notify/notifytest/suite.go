@@ -90,6 +90,7 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentUse", concurrentUse},
 		{"FailingBackendReturnsError", failingBackend},
 		{"HonoursPreferences", honoursPreferences},
+		{"Batch", batch},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
@@ -110,6 +111,18 @@ func newBackend(t *testing.T, h Harness) *Backend {
 		t.Fatal("notifytest: Harness.New must return a Backend with a Notifier and Watch")
 	}
 	return b
+}
+
+// watchSamePeople watches three recipients of b: two of one business, and
+// one of another with the same staff id as the first.
+func watchSamePeople(t *testing.T, b *Backend) ([]who, []Watcher) {
+	t1, t2 := conversations.NewID[conversations.TenantID](), conversations.NewID[conversations.TenantID]()
+	people := []who{{t1, "dana"}, {t1, "tom"}, {t2, "dana"}}
+	watchers := make([]Watcher, len(people))
+	for i, p := range people {
+		watchers[i] = b.Watch(t, p.tenant, p.staff)
+	}
+	return people, watchers
 }
 
 func note(w who, thread string, badge int64) conversations.Notification {
@@ -135,12 +148,7 @@ func notifyNoPanic(t *testing.T, ctx context.Context, rule string, n conversatio
 func rightRecipientOnly(t *testing.T, h Harness) {
 	const rule = "delivers to the right recipient only"
 	b := newBackend(t, h)
-	t1, t2 := conversations.NewID[conversations.TenantID](), conversations.NewID[conversations.TenantID]()
-	people := []who{{t1, "dana"}, {t1, "tom"}, {t2, "dana"}}
-	watchers := make([]Watcher, len(people))
-	for i, p := range people {
-		watchers[i] = b.Watch(t, p.tenant, p.staff)
-	}
+	people, watchers := watchSamePeople(t, b)
 	const rounds = 3
 	ctx := context.Background()
 	for r := range rounds {
@@ -287,6 +295,56 @@ func failingBackend(t *testing.T, h Harness) {
 	if err := notifyNoPanic(t, ctx, rule, b.Notifier, note(p, "th", 1)); err == nil {
 		t.Errorf("rule %q broken: Notify returned nil with its backend down", rule)
 	}
+}
+
+// Rule: a batch (conversations.NotifyBatch: one call to a
+// conversations.BatchNotifier, else one Notify each) delivers as Notify of
+// each would: every recipient gets theirs, in order, and nobody else's; a
+// batch holding an invalid notification returns an error.
+func batch(t *testing.T, h Harness) {
+	const rule = "a batch delivers as Notify of each"
+	b := newBackend(t, h)
+	people, watchers := watchSamePeople(t, b)
+	var ns []conversations.Notification
+	const each = 3
+	for r := range each {
+		for _, p := range people {
+			ns = append(ns, note(p, fmt.Sprintf("%s-%s-%d", p.tenant, p.staff, r), int64(r+1)))
+		}
+	}
+	if err := batchNoPanic(t, context.Background(), rule, b.Notifier, ns); err != nil {
+		t.Fatalf("rule %q broken: NotifyBatch: %v", rule, err)
+	}
+	for i, p := range people {
+		for r := range each {
+			d, err := next(watchers[i], h.Timeout)
+			if err != nil {
+				t.Fatalf("rule %q broken: %s/%s got %d of %d notifications: %v", rule, p.tenant, p.staff, r, each, err)
+			}
+			if want := conversations.ThreadID(fmt.Sprintf("%s-%s-%d", p.tenant, p.staff, r)); d.Thread != want || d.Badge != int64(r+1) {
+				t.Errorf("rule %q broken: %s/%s: delivery %d is %+v, want thread %s badge %d", rule, p.tenant, p.staff, r, d, want, r+1)
+			}
+		}
+		if d, err := next(watchers[i], h.Quiet); err == nil {
+			t.Errorf("rule %q broken: %s/%s got an extra delivery %+v", rule, p.tenant, p.staff, d)
+		}
+	}
+	bad := []conversations.Notification{note(people[0], "ok", 1), {Tenant: people[0].tenant, Type: conversations.EventMessage, Thread: "no-recipient"}}
+	if err := batchNoPanic(t, context.Background(), rule, b.Notifier, bad); err == nil {
+		t.Errorf("rule %q broken: a batch with a notification for nobody returned nil", rule)
+	}
+}
+
+// batchNoPanic calls conversations.NotifyBatch, turning a panic into a
+// failure of rule.
+func batchNoPanic(t *testing.T, ctx context.Context, rule string, n conversations.Notifier, ns []conversations.Notification) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			t.Errorf("rule %q broken: NotifyBatch panicked: %v", rule, p)
+			err = fmt.Errorf("notifytest: panic: %v", p)
+		}
+	}()
+	return conversations.NotifyBatch(ctx, n, ns)
 }
 
 func next(w Watcher, timeout time.Duration) (Delivery, error) {

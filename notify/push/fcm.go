@@ -103,6 +103,9 @@ func (f *FCM) Notify(ctx context.Context, n conversations.Notification) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("push: fcm: %w", err)
 	}
+	if err := n.Check(); err != nil {
+		return fmt.Errorf("push: fcm: %w", err)
+	}
 	p, ok := f.o.show(n)
 	if !ok {
 		return nil

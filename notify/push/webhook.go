@@ -93,6 +93,9 @@ func (wh *Webhook) Notify(ctx context.Context, n conversations.Notification) err
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("push: webhook: %w", err)
 	}
+	if err := n.Check(); err != nil {
+		return fmt.Errorf("push: webhook: %w", err)
+	}
 	b := WebhookBody{Payload: notify.NewPayload(n)}
 	if p, ok := wh.o.show(n); ok && !p.Silent() {
 		b.Alert, b.CollapseKey = &p, CollapseKey(n.Thread)
