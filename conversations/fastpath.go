@@ -254,6 +254,12 @@ func (f fastPaths) ApplyStatusFrom(ctx context.Context, have Message, u StatusUp
 // a transaction of it: a bound Store's abilities are its own, so they are
 // found here, at use (a FastStore, as store.DB's bound transactions are,
 // costs one type assertion).
-func (s *core) appendInbound(ctx context.Context, st Store, t Thread, m Message) (Thread, Message, bool, error) {
+//
+// owe marks the new message's fan-out owed with it (FanOutStore; a
+// transaction of one is one).
+func (s *core) appendInbound(ctx context.Context, st Store, t Thread, m Message, owe bool) (Thread, Message, bool, error) {
+	if f, ok := st.(FanOutStore); ok && owe {
+		return f.AppendInboundOwed(ctx, t, m)
+	}
 	return WithFallbacks(st).AppendInbound(ctx, t, m)
 }

@@ -73,6 +73,8 @@ type core struct {
 	suggest   Suggester
 	timeline  Timeline
 	outbox    Outbox
+	owes      FanOutStore // the Store's, with a Notifier and an Outbox (fanout.go)
+	fanOuts   fanOutLoop
 	channels  map[string]Channel
 	checkFor  time.Duration
 	pacer     Pacer
@@ -98,6 +100,11 @@ func newCore(cfg Config) (*core, error) {
 	}
 	if q, ok := cfg.Store.(QueueStore); ok {
 		s.outbox = q
+	}
+	if f, ok := cfg.Store.(FanOutStore); ok && cfg.Notifier != nil && s.outbox != nil {
+		// Off the webhook's path only where the Outbox's fan-out sweep
+		// makes up for what a crash leaves owed.
+		s.owes = f
 	}
 	switch {
 	case s.checkFor < 0:

@@ -131,7 +131,7 @@ func (s *Hooks) Receive(ctx context.Context, in InboundMessage) (msg Message, cr
 	// routes (creating the thread on first contact) and stores, in one step.
 	file := func(st Store) error {
 		optRecorded = false // a Store whose Tx runs fn again starts over
-		t, stored, ok, err := s.appendInbound(ctx, st, thread, m)
+		t, stored, ok, err := s.appendInbound(ctx, st, thread, m, s.owes != nil)
 		switch {
 		case isNotFound(err) && in.Tenant == "":
 			return fmt.Errorf("conversations: no business has the number %s: %w", in.BusinessNumber, ErrNotFound)
@@ -161,10 +161,12 @@ func (s *Hooks) Receive(ctx context.Context, in InboundMessage) (msg Message, cr
 			Keyword: kw.Keyword, OptedOut: kw.OptOut, At: now,
 		})
 	}
-	// With an Outbox, the fan-out is a job committed with the message: the
+	// The fan-out is owed with the message (a FanOutStore: the mark goes in
+	// with it, and the fan-out loop tells everyone after the commit), or,
+	// with an Outbox, a job committed with the message. Either way the
 	// webhook answers after the commit, and a crash before anyone was told
-	// leaves the job to tell them.
-	queueNotify := s.notifier != nil && s.outbox != nil
+	// leaves the mark or the job to tell them.
+	queueNotify := s.notifier != nil && s.outbox != nil && s.owes == nil
 	switch {
 	case s.timeline == nil && !isKeyword && !queueNotify:
 		// Nothing else is written with the message: its one step is enough.
@@ -184,7 +186,10 @@ func (s *Hooks) Receive(ctx context.Context, in InboundMessage) (msg Message, cr
 	}
 	if created {
 		s.tel.received(ctx, m, optRecorded, kw.Keyword, kw.OptOut)
-		if !queueNotify {
+		switch {
+		case s.owes != nil:
+			s.queueFanOut(m)
+		case !queueNotify:
 			s.notifyMessage(ctx, m)
 		}
 	}

@@ -45,6 +45,12 @@ func (s *core) fanOut(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("conversations: notify: list staff: %w", err)
 	}
+	return s.send(ctx, staff, s.messageNotifications(m, t, staff), map[ThreadID]Thread{t.ID: t})
+}
+
+// messageNotifications are fanOut's notifications of m, a new message in t,
+// for staff (t's business's).
+func (s *core) messageNotifications(m Message, t Thread, staff []Staff) []Notification {
 	watchers := s.policy.Watchers(t, staff)
 	var ns []Notification
 	for _, st := range staff {
@@ -64,7 +70,7 @@ func (s *core) fanOut(ctx context.Context, m Message) error {
 		}
 		ns = append(ns, n)
 	}
-	return s.send(ctx, staff, ns, &t)
+	return ns
 }
 
 // notifyStatus tells a staff author that their message's status changed.
@@ -91,11 +97,12 @@ func (s *core) notifyRead(ctx context.Context, v Viewer, thread ThreadID, horizo
 
 // send is the one way out to the Notifier: every notification passes here.
 // It re-checks that each recipient (one of staff) may still see the thread
-// (t, when the caller loaded it after the commit; else it is loaded here),
+// (from threads, when the caller loaded it after the commit; else it is
+// loaded here),
 // fills in their badges, all in one store call, and hands the notifications
-// to the Notifier. A Notifier's error is logged (notifications are best
+// to the Notifier together (NotifyBatch). A Notifier's error is logged (notifications are best
 // effort); the error returned is the badges' (nothing was sent).
-func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Thread) error {
+func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, threads map[ThreadID]Thread) error {
 	kept := ns[:0:0]
 	var scopes []Scope
 	for _, n := range ns {
@@ -106,8 +113,8 @@ func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Th
 		v := staff[i].Viewer()
 		switch {
 		case n.Message == nil && (n.Type == EventBadge || n.Type == EventPreferences):
-		case t != nil:
-			if !s.policy.Scope(v).Allows(*t) {
+		case hasThread(threads, n.Thread):
+			if !s.policy.Scope(v).Allows(threads[n.Thread]) {
 				continue
 			}
 		default:
@@ -122,20 +129,31 @@ func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, t *Th
 		return nil
 	}
 	kept = s.applyPreferences(ctx, staff, kept)
-	badges, err := s.fast.Badges(ctx, scopes)
+	// One badge per recipient, however many of their notifications (a
+	// batch of messages) carry it.
+	at := map[StaffID]int{}
+	var unique []Scope
+	for i, n := range kept {
+		if _, ok := at[n.Recipient]; !ok {
+			at[n.Recipient] = len(unique)
+			unique = append(unique, scopes[i])
+		}
+	}
+	badges, err := s.fast.Badges(ctx, unique)
 	if err != nil {
 		s.log.ErrorContext(ctx, "conversations: notify: badges", "tenant", kept[0].Tenant, "err", err)
 		return fmt.Errorf("conversations: notify: badges: %w", err)
 	}
 	now := s.now()
-	for i, n := range kept {
-		n.Badge = badges[i]
-		if n.At.IsZero() {
-			n.At = now
+	for i := range kept {
+		kept[i].Badge = badges[at[kept[i].Recipient]]
+		if kept[i].At.IsZero() {
+			kept[i].At = now
 		}
-		if err := s.tel.notify(ctx, s.notifier, n); err != nil {
-			s.log.WarnContext(ctx, "conversations: notify", "staff", n.Recipient, "type", n.Type, "err", err)
-		}
+	}
+	// All of them in one call: a Notifier that logs writes them together.
+	if err := s.tel.notify(ctx, s.notifier, kept); err != nil {
+		s.log.WarnContext(ctx, "conversations: notify", "tenant", kept[0].Tenant, "type", kept[0].Type, "notifications", len(kept), "err", err)
 	}
 	return nil
 }
@@ -171,6 +189,11 @@ func (s *core) viewersOf(ctx context.Context, t Thread) ([]StaffID, error) {
 		}
 	}
 	return out, nil
+}
+
+func hasThread(threads map[ThreadID]Thread, id ThreadID) bool {
+	_, ok := threads[id]
+	return ok
 }
 
 func uniqueStaff(ids []StaffID) []StaffID {

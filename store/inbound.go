@@ -26,7 +26,17 @@ import (
 // provisioned to, found in the same statement: a webhook that knows only
 // the number needs no look-up of its own first.
 func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conversations.Message) (conversations.Thread, conversations.Message, bool, error) {
-	const op = "append inbound"
+	return s.appendInbound(ctx, "append inbound", t, m, false)
+}
+
+// AppendInboundOwed is AppendInbound that also marks a new message's
+// fan-out owed (conversations.FanOutStore), in the same statement on
+// PostgreSQL's fast path, else in the same transaction.
+func (s *DB) AppendInboundOwed(ctx context.Context, t conversations.Thread, m conversations.Message) (conversations.Thread, conversations.Message, bool, error) {
+	return s.appendInbound(ctx, "append inbound", t, m, true)
+}
+
+func (s *DB) appendInbound(ctx context.Context, op string, t conversations.Thread, m conversations.Message, owe bool) (conversations.Thread, conversations.Message, bool, error) {
 	if err := validInbound(op, t, m); err != nil {
 		return conversations.Thread{}, conversations.Message{}, false, err
 	}
@@ -35,7 +45,7 @@ func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conver
 	// route: a distributed store takes the general path, whose statements
 	// each name the tenant (found first, in the replicated number table).
 	if s.pg() && !s.cfg.distributed.Load() {
-		th, out, created, done, err := s.inboundFast(ctx, op, t, m)
+		th, out, created, done, err := s.inboundFast(ctx, op, t, m, owe)
 		if done || err != nil {
 			return th, out, created, err
 		}
@@ -58,6 +68,11 @@ func (s *DB) AppendInbound(ctx context.Context, t conversations.Thread, m conver
 		m.Thread = got.ID
 		if out, created, err = tx.AppendMessage(ctx, m); err != nil {
 			return err
+		}
+		if created && owe {
+			if err := tx.OweFanOut(ctx, out.Tenant, out.ID, out.CreatedAt); err != nil {
+				return err
+			}
 		}
 		th, err = tx.loadThreadRow(ctx, op, t.Tenant, got.ID)
 		return err
@@ -116,7 +131,8 @@ WHERE t.tenant_id = ? AND t.id = ?`, string(tenant), string(id)), tenant)
 // inboundSQL is the fast path's statement. n finds the tenant the number
 // is provisioned to (the given one, or any when none is given), d finds a repeat of the provider id, u bumps a live customer
 // thread when both allow it, c moves one slot of the tenant's counter and i inserts the
-// message, all under one snapshot; the last SELECT reports which case it was.
+// message, and o marks its fan-out owed when asked (AppendInboundOwed), all
+// under one snapshot; the last SELECT reports which case it was.
 // A duplicate committed after the snapshot makes the insert fail on the
 // provider index, which undoes the whole statement.
 var inboundSQL = `WITH n AS (
@@ -136,6 +152,8 @@ var inboundSQL = `WITH n AS (
 ), i AS (
   INSERT INTO messages (` + messageInsertCols + `)
   SELECT n.tenant_id, u.id, u.last_seq, ` + placeholders(messageInsertArity-3) + ` FROM n, u
+), o AS (
+  INSERT INTO fanout_owed (tenant_id, message_id, created_at) SELECT n.tenant_id, ?, ? FROM n, u WHERE ?
 )
 SELECT coalesce((SELECT n.tenant_id FROM n), ''), coalesce((SELECT d.id FROM d LIMIT 1), ''), u.*
 FROM (SELECT 1) one LEFT JOIN u ON true`
@@ -164,7 +182,7 @@ var (
 
 // inboundFast runs inboundSQL. done is false when the general path must
 // decide: no live thread for the customer yet, or a duplicate raced in.
-func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread, m conversations.Message) (th conversations.Thread, out conversations.Message, created, done bool, err error) {
+func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread, m conversations.Message, owe bool) (th conversations.Thread, out conversations.Message, created, done bool, err error) {
 	media, err := mediaJSON(m.Media)
 	if err != nil {
 		return th, out, false, false, err
@@ -173,6 +191,7 @@ func (s *DB) inboundFast(ctx context.Context, op string, t conversations.Thread,
 	args := []any{t.BusinessNumber, tenant, tenant, m.Channel, m.ProviderID,
 		m.CreatedAt, preview(m.Body), t.BusinessNumber, addr, counterSlot()}
 	args = append(args, messageInsertArgs(m, media)[3:]...)
+	args = append(args, string(m.ID), m.CreatedAt, owe)
 	var (
 		owner                                                                             string
 		dupID                                                                             string

@@ -44,19 +44,28 @@ type stamps struct {
 }
 
 func (s *stamps) Notify(ctx context.Context, n conversations.Notification) error {
+	return s.NotifyBatch(ctx, []conversations.Notification{n})
+}
+
+// NotifyBatch stamps each of ns and hands them on together, as the Service
+// hands a fan-out's notifications to the Hub (one log write).
+func (s *stamps) NotifyBatch(ctx context.Context, ns []conversations.Notification) error {
 	now := time.Now()
-	s.count.Add(1)
-	if n.Message != nil {
-		s.mu.Lock()
-		if _, ok := s.first[n.Message.ProviderID]; s.track && !ok {
+	s.count.Add(int64(len(ns)))
+	s.mu.Lock()
+	for _, n := range ns {
+		if n.Message == nil || !s.track {
+			continue
+		}
+		if _, ok := s.first[n.Message.ProviderID]; !ok {
 			s.first[n.Message.ProviderID] = now
 		}
-		s.mu.Unlock()
 	}
+	s.mu.Unlock()
 	if s.next == nil {
 		return nil
 	}
-	return s.next.Notify(ctx, n)
+	return conversations.NotifyBatch(ctx, s.next, ns)
 }
 
 func (s *stamps) reset(track bool) {
@@ -358,13 +367,16 @@ func (e *env) measureIngest(ctx context.Context, log io.Writer) ([]row, error) {
 	return out, nil
 }
 
-// drainNotify waits until the Outbox's fan-out jobs are done and returns
-// how long that took, so that the next measurement runs alone.
+// drainNotify waits until every fan-out owed is done (the Service's
+// fan-out loop clears each message's mark, fanout_owed; a Store without
+// marks would leave Outbox jobs) and returns how long that took, so that
+// the next measurement runs alone.
 func (e *env) drainNotify(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
 	for {
 		var n int64
-		if err := e.base.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE queue = $1 AND state IN ('available', 'running', 'retryable', 'scheduled')`,
+		if err := e.base.QueryRow(ctx, `SELECT (SELECT count(*) FROM river_job WHERE queue = $1 AND kind <> 'fieldtalk_fanout_sweep'
+  AND state IN ('available', 'running', 'retryable', 'scheduled')) + (SELECT count(*) FROM fanout_owed)`,
 			outbox.NotifyQueue).Scan(&n); err != nil {
 			return 0, err
 		}

@@ -19,11 +19,15 @@ import (
 	"github.com/fieldtalk/fieldtalk/store/outbox"
 )
 
-// A new message's fan-out is a DeliverNotify job committed with the message.
-// These tests prove that the webhook's path tells nobody, that the job tells
-// every viewer whose badge changed, and that a repeat of the job, or a crash
-// anywhere between the commit and the end of the fan-out, tells each
-// recipient exactly once.
+// A new message's fan-out is owed with the message: a mark committed in the
+// same statement (store.DB is a conversations.FanOutStore), cleared once the
+// Service's fan-out loop, right after the commit, has told every viewer; the
+// Outbox's fan-out sweep takes the marks a crash left. (A Store that keeps
+// no marks fans out through a DeliverNotify job committed with the message.)
+// These tests prove that every viewer whose badge changed is told, that a
+// repeat of the fan-out (the sweep after a slow loop, a retried job) tells
+// nobody twice, and that a crash anywhere between the commit and the end of
+// the fan-out leaves each recipient told exactly once.
 
 // logNotifier writes each notification to the store's notification log, as
 // notify/inapp's Hub does before it signals its streams; the log is what
@@ -31,13 +35,18 @@ import (
 type logNotifier struct {
 	db *store.DB
 	// stopAfter, when positive, makes the notifier stop dead (until the
-	// process is killed) once it has logged that many, printing where.
+	// process is killed) once it has logged that many, printing where;
+	// negative, before it logs any.
 	stopAfter int
 	mu        sync.Mutex
 	logged    int
 }
 
 func (l *logNotifier) Notify(ctx context.Context, n conversations.Notification) error {
+	if l.stopAfter < 0 {
+		fmt.Printf("REACHED notify %s\n", n.Cause)
+		select {}
+	}
 	if _, err := l.db.AppendNotification(ctx, n); err != nil {
 		return err
 	}
@@ -153,29 +162,46 @@ func notifyingQueuer(t *testing.T, db *store.DB) *conversations.Service {
 	return svc
 }
 
-// TestNotifyJobTellsEachViewerOnce: Receive tells nobody before its commit
-// returns; the job tells every viewer, and running it again (a retry, a
-// second instance) tells nobody twice.
-func TestNotifyJobTellsEachViewerOnce(t *testing.T) {
+// TestFanOutTellsEachViewerOnce: the fan-out loop tells every viewer after
+// Receive's commit and clears the owed mark; a fan-out of the same message
+// again (FanOutOwed of a mark left behind, a DeliverNotify job) tells
+// nobody twice.
+func TestFanOutTellsEachViewerOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := newWatched(t, db)
 		svc := notifyingQueuer(t, db)
 		m := w.receive(t, svc, "the leak is back")
-		assert.Empty(t, w.told(t, db, m.ID), "the webhook answers before the fan-out")
+		waitAllTold(t, db, w, m.ID, 20*time.Second)
+		checkToldOnce(t, db, svc, w, m.ID, "the loop")
+		require.Eventually(t, func() bool {
+			owed, err := db.OwedFanOuts(ctx, time.Now().Add(time.Hour), 10)
+			require.NoError(t, err)
+			return len(owed) == 0
+		}, 10*time.Second, 10*time.Millisecond, "the loop clears the owed mark once everyone is told")
 
+		// A mark left behind (a loop that died after telling everyone):
+		// the sweep's fan-out tells nobody again, and clears it.
+		require.NoError(t, db.OweFanOut(ctx, w.tenant, m.ID, time.Now().Add(-time.Minute)))
+		n, err := svc.FanOutOwed(ctx, time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "the sweep takes the mark")
+		checkToldOnce(t, db, svc, w, m.ID, "the sweep again")
+		owed, err := db.OwedFanOuts(ctx, time.Now().Add(time.Hour), 10)
+		require.NoError(t, err)
+		assert.Empty(t, owed, "the sweep clears what it told")
+
+		// A DeliverNotify job for it (a Store without marks queues one).
 		fan := conversations.DeliverAttempt{Kind: conversations.DeliverNotify, Tenant: w.tenant, Message: m.ID, Attempt: 1}
 		require.NoError(t, svc.Deliver(ctx, fan))
-		checkToldOnce(t, db, svc, w, m.ID, "the job")
-		require.NoError(t, svc.Deliver(ctx, fan))
-		checkToldOnce(t, db, svc, w, m.ID, "the job again")
+		checkToldOnce(t, db, svc, w, m.ID, "a job again")
 
-		// The queue's own worker runs the committed job too: still once.
+		// The queue's own worker and sweep run too: still once.
 		running := runningNotifier(t, db)
 		m2 := w.receive(t, running, "and now the tap drips")
-		waitTold(t, db, w, m2.ID, 20*time.Second)
+		waitAllTold(t, db, w, m2.ID, 20*time.Second)
 		require.NoError(t, running.Deliver(ctx, conversations.DeliverAttempt{Kind: conversations.DeliverNotify, Tenant: w.tenant, Message: m2.ID, Attempt: 2}))
-		checkToldOnce(t, db, running, w, m2.ID, "the worker's job, then a repeat")
+		checkToldOnce(t, db, running, w, m2.ID, "the loop, then a repeat")
 	})
 }
 
@@ -204,9 +230,9 @@ const (
 )
 
 // notifyChild is a child process of TestNotifyCrash: it either files one
-// inbound message (its fan-out job commits with it) and then stops dead
-// before any fan-out, or works the queue's fan-out jobs, optionally
-// stopping dead mid-fan-out.
+// inbound message (its owed mark commits with it) and then stops dead
+// before its fan-out tells anyone, or runs the Outbox, whose sweep fans
+// out what is owed, optionally stopping dead mid-fan-out.
 func notifyChild(mode, dsn string) int {
 	ctx := context.Background()
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, "notify child:", err); return 1 }
@@ -227,6 +253,7 @@ func notifyChild(mode, dsn string) int {
 	parts := strings.Split(mode, ":")
 	switch parts[0] {
 	case "receive":
+		notes.stopAfter = -1 // the fan-out loop stops dead before it tells anyone
 		fmt.Println("READY")
 		m, _, err := svc.Receive(ctx, conversations.InboundMessage{
 			Tenant: conversations.TenantID(parts[1]), Channel: conversations.ChannelSMS, BusinessNumber: parts[2],
@@ -236,7 +263,7 @@ func notifyChild(mode, dsn string) int {
 			return fail(err)
 		}
 		fmt.Printf("COMMITTED %s\n", m.ID)
-		select {} // killed before any fan-out
+		select {} // killed before the fan-out told anyone
 	case "fanout":
 		if len(parts) > 1 {
 			_, _ = fmt.Sscan(parts[1], &notes.stopAfter)
@@ -279,10 +306,9 @@ func TestNotifyCrash(t *testing.T) {
 		worker.kill(t)
 
 		worker = startNotifyChild(t, dsn, "fanout")
-		// The job was running when its worker died: River rescues it after
-		// the rescue delay, on its rescuer's schedule (see the bound in
-		// TestCrashedDeliveryIsRetriedWithinTheRescueBound).
-		waitAllTold(t, db, w, id, 3*time.Second+riverRescuerInterval+riverLeaderTTL+15*time.Second)
+		// The mark outlived both: the sweep, which runs on the leader (a
+		// new one takes over once the dead one's term ends), takes it.
+		waitAllTold(t, db, w, id, riverLeaderTTL+15*time.Second)
 		worker.stop(t)
 		svc, err := conversations.NewService(conversations.Config{Store: db, Policy: policy.Default()})
 		require.NoError(t, err)

@@ -71,6 +71,8 @@ type config struct {
 	sweepEvery   time.Duration // sweep.go
 	sweepWindow  time.Duration
 	sweepMinAge  time.Duration
+	fanOutEvery  time.Duration // fanout.go
+	fanOutAge    time.Duration
 
 	tracerProvider trace.TracerProvider // telemetry.go
 	meterProvider  metric.MeterProvider
@@ -141,6 +143,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		backoffBase: 2 * time.Second, backoffMax: time.Hour,
 		jobTimeout: time.Minute, rescueAfter: 5 * time.Minute, pollInterval: time.Second,
 		sweepEvery: time.Hour, sweepWindow: conversations.DefaultStatusCheckFor, sweepMinAge: 15 * time.Minute,
+		fanOutEvery: 5 * time.Second, fanOutAge: 10 * time.Second,
 	}
 	if sqlite {
 		cfg.workers, cfg.pollInterval = 4, 100*time.Millisecond
@@ -161,6 +164,8 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		return nil, conversations.Invalid("outbox.poll_interval", "must be positive")
 	case cfg.sweepEvery == 0 || cfg.sweepWindow <= 0 || cfg.sweepMinAge < 0 || cfg.sweepMinAge >= cfg.sweepWindow:
 		return nil, conversations.Invalid("outbox.status_sweep", "every must be non-zero (negative: off), the window positive and the minimum age from zero to less than the window")
+	case cfg.fanOutEvery == 0 || cfg.fanOutAge < 0:
+		return nil, conversations.Invalid("outbox.fanout_sweep", "every must be non-zero (negative: off) and the age not negative")
 	}
 	o := &Outbox{db: db, cfg: cfg}
 	// Behind a transaction pooler (store.WithTransactionPooling) a LISTEN
@@ -181,7 +186,7 @@ func New(ctx context.Context, db *store.DB, opts ...Option) (*Outbox, error) {
 		o.driver = riverdatabasesql.NewWithPgxListener(db.SQL(), pool)
 	}
 	workers := river.NewWorkers()
-	if err := errors.Join(river.AddWorkerSafely(workers, &worker{o: o}), river.AddWorkerSafely(workers, &sweepWorker{o: o})); err != nil {
+	if err := errors.Join(river.AddWorkerSafely(workers, &worker{o: o}), river.AddWorkerSafely(workers, &sweepWorker{o: o}), river.AddWorkerSafely(workers, &fanOutSweepWorker{o: o})); err != nil {
 		o.closeListener()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}

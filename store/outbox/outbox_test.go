@@ -26,6 +26,7 @@ func fast() []outbox.Option {
 		outbox.WithPollInterval(50 * time.Millisecond),
 		outbox.WithJobTimeout(3 * time.Second),
 		outbox.WithRescueAfter(3 * time.Second),
+		outbox.WithFanOutSweep(200*time.Millisecond, time.Second),
 	}
 }
 

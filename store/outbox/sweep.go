@@ -47,15 +47,20 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
 	return err
 }
 
-// periodicJobs is the sweep's schedule, none when it is off.
+// periodicJobs are the sweeps' schedules (this one's and the fan-out
+// sweep's, fanout.go), without those turned off.
 func (c *config) periodicJobs() []*river.PeriodicJob {
-	if c.sweepEvery < 0 {
-		return nil
+	var jobs []*river.PeriodicJob
+	if c.sweepEvery >= 0 {
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(c.sweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return sweepArgs{}, &river.InsertOpts{Queue: Queue, Priority: 4}
+			}, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(c.sweepEvery),
-		func() (river.JobArgs, *river.InsertOpts) {
-			return sweepArgs{}, &river.InsertOpts{Queue: Queue, Priority: 4}
-		}, &river.PeriodicJobOpts{RunOnStart: true})}
+	if j := c.fanOutJob(); j != nil {
+		jobs = append(jobs, j)
+	}
+	return jobs
 }
 
 // WithStatusSweepMinAge leaves messages younger than d to their own

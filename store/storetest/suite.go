@@ -90,6 +90,7 @@ func Run(t *testing.T, newStore func(t *testing.T) conversations.Store, opts ...
 		{"Suggestions", testSuggestions},
 		{"Settings", testSettings},
 		{"Preferences", testPreferences},
+		{"FanOuts", testFanOuts},
 		{"TenantIsolation", testTenantIsolation},
 		{"Tx", testTx},
 	}
