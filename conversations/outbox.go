@@ -16,8 +16,9 @@ const (
 	DeliverTimeline DeliveryKind = "timeline"
 	// DeliverNotify tells every staff member whose badge the message
 	// changed (Service.Deliver fans it out to the Notifier): the job the
-	// inbound webhook commits with the message, so that it can answer
-	// before anyone is told and nobody goes untold after a crash.
+	// inbound webhook commits with the message when the Store is not a
+	// FanOutStore (fanout.go), so that it can answer before anyone is told
+	// and nobody goes untold after a crash.
 	DeliverNotify DeliveryKind = "notify"
 )
 

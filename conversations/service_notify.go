@@ -14,7 +14,8 @@ import (
 
 // notifyMessage tells everyone whose badge m changed, right away, logging a
 // failure (the caller's change is committed either way). Receive leaves this
-// to a DeliverNotify job instead when the Service has an Outbox.
+// to the fan-out loop (fanout.go) or a DeliverNotify job when the Service
+// has an Outbox.
 func (s *core) notifyMessage(ctx context.Context, m Message) {
 	if s.notifier == nil {
 		return
@@ -32,7 +33,8 @@ func (s *core) notifyMessage(ctx context.Context, m Message) {
 // applyPreferences makes a message event for whoever chose PushAll. Each
 // notification carries Cause m.ID, so a
 // second run tells nobody twice through a Notifier that logs. An error is
-// one of loading what the fan-out needs: a DeliverNotify job retries it.
+// one of loading what the fan-out needs: a DeliverNotify job retries it
+// (the fan-out loop's fanOutTenant does the same for a business's batch).
 func (s *core) fanOut(ctx context.Context, m Message) error {
 	if s.notifier == nil {
 		return nil

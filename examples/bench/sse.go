@@ -54,8 +54,9 @@ const (
 // measureSSE posts webhooks at sseRate a second, each to a thread one of
 // the sseStreams open streams' technicians is assigned to, and takes the
 // time from the POST to the message's event arriving on that technician's
-// stream (notify/inapp's Hub as the Service's Notifier, its fan-out a job
-// on a running Outbox, its SSE handler on loopback, the store as its log).
+// stream (notify/inapp's Hub as the Service's Notifier, its fan-out by its
+// loop, with a running Outbox, its SSE handler on loopback, the store as
+// its log).
 func (e *env) measureSSE(ctx context.Context, log io.Writer) (row, error) {
 	var cases []sseCase
 	techs := map[conversations.StaffID]conversations.Viewer{}
@@ -204,7 +205,7 @@ ORDER BY md5(t.id) LIMIT 5`, string(v.Tenant), string(v.Staff))
 		return row{}, errors.New("sse: no event reached its stream")
 	}
 	rw := latencyRow(fmt.Sprintf("webhook to SSE event on the technician's stream, %d inbound/s, %d streams", sseRate, len(techs)), lat, nil)
-	rw.note = fmt.Sprintf("%d webhooks (after %d of warm-up) posted at %.0f/s to threads the technician is assigned to; notify/inapp Hub, fan-out on the Outbox, store as its log; no baseline", len(lat), warm, rateGot)
+	rw.note = fmt.Sprintf("%d webhooks (after %d of warm-up) posted at %.0f/s to threads the technician is assigned to; notify/inapp Hub, fan-out by the Service's loop, store as its log; no baseline", len(lat), warm, rateGot)
 	if missing > 0 {
 		rw.note += fmt.Sprintf("; %d events never arrived within 30 s", missing)
 	}

@@ -25,13 +25,17 @@
 // so every instance and restart keeps to it; the host calls it where it
 // provisions the number (its CRM sync). Pass the Outbox as
 // conversations.Config.Pacer.
-// The same queue carries each new inbound message's fan-out
-// (conversations.DeliverNotify), on a River queue of its own (NotifyQueue)
-// so that notifications never wait behind a slow provider: Receive commits
-// the message and its fan-out job together, the webhook answers, and a
-// worker tells every viewer whose badge changed. A repeat of the job, or one
-// rescued after a crash mid-fan-out, tells nobody twice (the notification
-// log keeps one entry per message and recipient).
+// The Outbox also makes new inbound messages' fan-outs crash-safe. With a
+// store.DB (a conversations.FanOutStore), Receive files each message with a
+// mark that its fan-out is owed, in one statement, the webhook answers, and
+// the Service's fan-out loop tells every viewer whose badge changed and
+// clears the mark; the fan-out sweep (WithFanOutSweep, a periodic job on a
+// River queue of its own, NotifyQueue, run by the leading instance) has the
+// Service fan out the marks a crash or a failure left. With a Store that
+// keeps no marks, the fan-out is a job per message
+// (conversations.DeliverNotify) on that queue, committed with the message.
+// Either way a repeat tells nobody twice (the notification log keeps one
+// entry per message and recipient).
 //
 // On PostgreSQL River is driven through database/sql (riverdatabasesql) with a
 // pgx listener, so a job starts milliseconds after its transaction commits;
