@@ -87,8 +87,8 @@ fi
 # runtime it runs on (modernc.org/libc, modernc.org/memory): instrumented,
 # they made each SQLite statement about 12 times slower (60 s of CPU
 # against 5 s for the store's SQLite differential test), the largest cost
-# of the whole run, for code that is C, not ours, and safe by its own locks
-# (as a cgo SQLite is never instrumented). Their caller modernc.org/sqlite,
+# of the whole run, for code that is C, not ours (a cgo SQLite is never
+# instrumented either). Their caller modernc.org/sqlite,
 # the driver that copies our values in and out, stays instrumented, so a
 # race on them is still seen. Checkptr, which -race turns on, is off for
 # all of modernc.org: its unsafe pointer arithmetic is the point of it.
