@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -59,11 +58,11 @@ type database struct {
 	citus bool // dsn is a Citus coordinator: the server distributes the tables
 }
 
-// databases runs fn on a fresh SQLite file, on a fresh PostgreSQL schema
-// (FIELDTALK_POSTGRES_URL) and on a fresh schema of a Citus cluster
-// (FIELDTALK_CITUS_URL).
+// databases runs fn on a fresh SQLite file (migrated already:
+// testdb.SQLiteDSN), on a fresh PostgreSQL schema (FIELDTALK_POSTGRES_URL)
+// and on a fresh schema of a Citus cluster (FIELDTALK_CITUS_URL).
 func databases(t *testing.T, fn func(t *testing.T, db database)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, database{dsn: "sqlite:" + filepath.Join(t.TempDir(), "fieldtalk.db")}) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, database{dsn: testdb.SQLiteDSN(t)}) })
 	t.Run("postgres", func(t *testing.T) { fn(t, database{dsn: testdb.PostgresDSN(t)}) })
 	t.Run("citus", func(t *testing.T) { fn(t, database{dsn: testdb.CitusDSN(t), citus: true}) })
 }
