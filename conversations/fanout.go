@@ -117,13 +117,25 @@ func (s *core) runFanOuts() {
 		clear(l.queue[len(rest):])
 		l.queue = rest
 		l.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), fanOutTimeout)
-		if err := s.fanOutTenant(ctx, tenant, batch); err != nil {
+		if err := s.fanOutTurn(tenant, batch); err != nil {
 			// It stays owed: FanOutOwed takes it.
-			s.log.ErrorContext(ctx, "conversations: notify", "tenant", tenant, "messages", len(batch), "err", err)
+			s.log.Error("conversations: notify", "tenant", tenant, "messages", len(batch), "err", err)
 		}
-		cancel()
 	}
+}
+
+// fanOutTurn is one turn of the loop, bounded in time. A Notifier that
+// panics fails the turn instead of the process (the loop runs on goroutines
+// of its own, where nothing else would recover it).
+func (s *core) fanOutTurn(tenant TenantID, batch []Message) (err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), fanOutTimeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("conversations: notify: panic: %v", p)
+		}
+	}()
+	return s.fanOutTenant(ctx, tenant, batch)
 }
 
 // FanOutOwed tells the viewers of every message whose fan-out was marked

@@ -336,3 +336,41 @@ func startNotifyChild(t *testing.T, dsn, mode string) *child {
 	t.Helper()
 	return startChild(t, envNotify+"="+mode, envNotifyDB+"="+dsn)
 }
+
+// panicNotifier panics on every call, after saying it was called.
+type panicNotifier struct{ called chan struct{} }
+
+func (p panicNotifier) Notify(context.Context, conversations.Notification) error {
+	select {
+	case p.called <- struct{}{}:
+	default:
+	}
+	panic("the notifier broke")
+}
+
+// TestFanOutLoopSurvivesAPanickingNotifier: a Notifier that panics fails
+// its turn of the fan-out loop, not the process, and the message stays
+// owed for the sweep.
+func TestFanOutLoopSurvivesAPanickingNotifier(t *testing.T) {
+	db := testdb.SQLite(t)
+	ctx := context.Background()
+	w := newWatched(t, db)
+	ob, err := outbox.New(ctx, db, fast()...)
+	require.NoError(t, err)
+	require.NoError(t, ob.Migrate(ctx))
+	p := panicNotifier{called: make(chan struct{}, 1)}
+	svc, err := conversations.NewService(conversations.Config{Store: ob.Store(), Policy: policy.Default(), Notifier: p})
+	require.NoError(t, err)
+	m := w.receive(t, svc, "the notifier will panic")
+	select {
+	case <-p.called:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the fan-out loop never called the Notifier")
+	}
+	// The turn ends after the panic; the mark must still be there then.
+	require.Never(t, func() bool {
+		owed, err := db.OwedFanOuts(ctx, time.Now().Add(time.Hour), 10)
+		require.NoError(t, err)
+		return len(owed) != 1 || owed[0].Message != m.ID
+	}, 500*time.Millisecond, 20*time.Millisecond, "the message stays owed after a failed turn")
+}
