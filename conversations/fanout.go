@@ -138,6 +138,28 @@ func (s *core) fanOutTurn(tenant TenantID, batch []Message) (err error) {
 	return s.fanOutTenant(ctx, tenant, batch)
 }
 
+// WaitFanOuts waits until the fan-out loop has nothing running or waiting,
+// or ctx ends (its error then). A host stopping calls it (the Outbox's Stop
+// does, for the Deliverer it was started with) before it closes what the
+// loop uses: a fan-out cut short stays owed, but one that has begun is let
+// finish.
+func (s *Worker) WaitFanOuts(ctx context.Context) error {
+	l := &s.fanOuts
+	for {
+		l.mu.Lock()
+		idle := l.running == 0 && len(l.queue) == 0
+		l.mu.Unlock()
+		if idle {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("conversations: wait for the fan-outs: %w", ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // FanOutOwed tells the viewers of every message whose fan-out was marked
 // owed more than olderThan ago and is still owed (a crash between a
 // message's commit and its fan-out, a fan-out that failed), then clears

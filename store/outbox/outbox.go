@@ -311,11 +311,19 @@ func (o *Outbox) Start(ctx context.Context, d Deliverer) error {
 	return nil
 }
 
-// Stop stops taking new jobs and waits for running deliveries to finish
-// (until ctx is done, when they are cancelled and retried later), then
-// closes the listener.
+// Stop waits for the Deliverer's fan-out loop to go idle
+// (conversations.Worker.WaitFanOuts), stops taking new jobs and waits for
+// running deliveries to finish (until ctx is done, when they are cancelled
+// and retried later), then closes the listener.
 func (o *Outbox) Stop(ctx context.Context) error {
 	defer o.closeListener()
+	if d := o.target.Load(); d != nil {
+		// The Service's fan-out loop uses the store too: let it finish
+		// what it began (what it did not stays owed for the sweep).
+		if w, ok := d.Deliverer.(interface{ WaitFanOuts(context.Context) error }); ok {
+			_ = w.WaitFanOuts(ctx)
+		}
+	}
 	if err := o.client.Stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("outbox: stop: %w", err)
 	}
