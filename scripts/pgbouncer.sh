@@ -52,12 +52,15 @@ start() {
   hostport=${hostport%%/*}
   local pghost=${hostport%:*} pgport=${hostport##*:}
   mkdir -p "$dir"
-  local port
-  for _ in $(seq 1 50); do
-    port=$(( 20000 + RANDOM % 30000 ))
-    (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null || break
-  done
-  cat >"$dir/pgbouncer.ini" <<INI
+  local port attempt
+  # A port nobody answers on may still be taken (a client's ephemeral
+  # port, say): when the bind fails, try another.
+  for attempt in 1 2 3 4 5; do
+    for _ in $(seq 1 50); do
+      port=$(( 20000 + RANDOM % 30000 ))
+      (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null || break
+    done
+    cat >"$dir/pgbouncer.ini" <<INI
 [databases]
 * = host=$pghost port=$pgport
 
@@ -77,14 +80,21 @@ ignore_startup_parameters = extra_float_digits
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
-  echo '"postgres" ""' >"$dir/userlist.txt"
-  [ "$(id -u)" = 0 ] && chown -R postgres "$dir"
-  run_as "$bin" -d -q "$dir/pgbouncer.ini" >&2
-  local url="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
-  for _ in $(seq 1 100); do
+    echo '"postgres" ""' >"$dir/userlist.txt"
+    rm -f "$dir/pgbouncer.log"
+    [ "$(id -u)" = 0 ] && chown -R postgres "$dir"
+    run_as "$bin" -d -q "$dir/pgbouncer.ini" >&2
+    for _ in $(seq 1 100); do
+      (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+      grep -q "Address already in use" "$dir/pgbouncer.log" 2>/dev/null && break
+      sleep 0.1
+    done
     (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-    sleep 0.1
+    grep -q "Address already in use" "$dir/pgbouncer.log" 2>/dev/null || break
+    echo "pgbouncer.sh: port $port is taken; trying another" >&2
+    sleep 0.2 # the failed one exits
   done
+  local url="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
   if ! (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
     echo "pgbouncer.sh: PgBouncer did not start:" >&2
     cat "$dir/pgbouncer.log" >&2 || true
