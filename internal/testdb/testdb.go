@@ -103,19 +103,26 @@ func pgBouncerDSN(t testing.TB, migrated bool) string {
 	u, admin, name := server(t, EnvPgBouncerURL, "PgBouncer", "pgbouncer.sh", "PostgreSQL first")
 	// CREATE and DROP DATABASE run outside a transaction, which PgBouncer
 	// passes through in any pool mode.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	template := "template0"
 	if migrated {
 		template = migratedTemplate(t, admin, u)
 	}
+	return createDatabase(t, admin, u, name, template)
+}
+
+// createDatabase creates database name on admin's server as a copy of
+// template, dropped when the test ends, and returns u leading to it.
+func createDatabase(t testing.TB, admin *sql.DB, u *url.URL, name, template string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE "+template); err != nil {
 		t.Fatalf("testdb: create database: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		// FORCE: PgBouncer keeps idle server connections to it.
+		// FORCE: a PgBouncer keeps idle server connections to it.
 		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
 			t.Errorf("testdb: drop database %s: %v", name, err)
 		}
@@ -184,20 +191,7 @@ var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
 	u, admin, name := server(t, EnvPostgresURL, "PostgreSQL", "pg.sh", "")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE "+migratedTemplate(t, admin, u)); err != nil {
-		t.Fatalf("testdb: create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("testdb: drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return open(t, u.String())
+	return open(t, createDatabase(t, admin, u, name, migratedTemplate(t, admin, u)))
 }
 
 // migratedTemplate returns the name of a database on admin's server that
