@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -142,7 +143,10 @@ func startChild(t *testing.T, env ...string) *child {
 	return c
 }
 
-func (c *child) await(t *testing.T, prefix string, within time.Duration) string {
+// await waits for a line starting with prefix. On a timeout it fails with
+// what explain says (the queue's rows, say), so a miss can be told from a
+// slow machine.
+func (c *child) await(t *testing.T, prefix string, within time.Duration, explain ...func() string) string {
 	t.Helper()
 	timeout := time.After(within)
 	for {
@@ -155,7 +159,11 @@ func (c *child) await(t *testing.T, prefix string, within time.Duration) string 
 				return l
 			}
 		case <-timeout:
-			t.Fatalf("worker did not print %q within %s", prefix, within)
+			var why []string
+			for _, e := range explain {
+				why = append(why, e())
+			}
+			t.Fatalf("worker did not print %q within %s; %s", prefix, within, strings.Join(why, "; "))
 		}
 	}
 }
@@ -229,13 +237,13 @@ func TestCrashMidDelivery(t *testing.T) {
 		}
 		first := send("crash before the call")
 		w := startWorker(t, dsn, fake.URL(), "before")
-		assert.Equal(t, "REACHED before "+string(first), w.await(t, "REACHED", 60*time.Second))
+		assert.Equal(t, "REACHED before "+string(first), w.await(t, "REACHED", 60*time.Second, func() string { return queueRows(db) }))
 		w.kill(t)
 		assert.Empty(t, fake.Creates(), "killed before the call: the provider has nothing")
 
 		second := send("crash after the call")
 		w = startWorker(t, dsn, fake.URL(), "after")
-		reached := w.await(t, "REACHED", 60*time.Second)
+		reached := w.await(t, "REACHED", 60*time.Second, func() string { return queueRows(db) })
 		w.kill(t)
 		require.Len(t, fake.Creates(), 1, "killed after the provider accepted one message (%s)", reached)
 
@@ -315,7 +323,9 @@ func TestCrashedDeliveryIsRetriedWithinTheRescueBound(t *testing.T) {
 		m, err := svc.SendSMS(ctx, b.disp, conversations.SendSMS{Thread: b.thread, Body: "crashed mid-send"})
 		require.NoError(t, err)
 		w := startWorker(t, dsn, fake.URL(), "before")
-		w.await(t, "REACHED", 30*time.Second)
+		// 60 s, as in TestCrashMidDelivery: a child -race binary sharing two
+		// cores with the other packages' tests once missed 30 s in CI.
+		w.await(t, "REACHED", 60*time.Second, func() string { return queueRows(db) })
 		w.kill(t)
 		killed := time.Now()
 
@@ -327,4 +337,28 @@ func TestCrashedDeliveryIsRetriedWithinTheRescueBound(t *testing.T) {
 		assert.LessOrEqual(t, took, bound, "a crashed delivery is retried within rescue-after + River's rescuer interval and leader hand-over")
 		assert.Len(t, fake.Creates(), 1, "exactly-once rule broken across the crash")
 	})
+}
+
+// queueRows describes every River job in db's database, for a failure
+// message.
+func queueRows(db *store.DB) string {
+	rows, err := db.SQL().QueryContext(context.Background(),
+		`SELECT id, kind, queue, state, attempt, priority, scheduled_at, errors FROM river_job ORDER BY id`)
+	if err != nil {
+		return "river_job unreadable: " + err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, attempt, priority int64
+		var kind, queue, state string
+		var scheduled any
+		var errs sql.NullString
+		if err := rows.Scan(&id, &kind, &queue, &state, &attempt, &priority, &scheduled, &errs); err != nil {
+			return "river_job unreadable: " + err.Error()
+		}
+		out = append(out, fmt.Sprintf("job %d %s queue=%s state=%s attempt=%d priority=%d scheduled=%v errors=%s",
+			id, kind, queue, state, attempt, priority, scheduled, errs.String))
+	}
+	return fmt.Sprintf("river_job at %s: [%s]", time.Now().UTC().Format(time.RFC3339Nano), strings.Join(out, ", "))
 }
