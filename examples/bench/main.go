@@ -62,6 +62,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,6 +100,7 @@ type config struct {
 	out        string
 	only       string
 	concurrent []int
+	cpuProfile string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -122,8 +125,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.workers, "workers", 20, "delivery workers (the outbox's default on PostgreSQL)")
 	fs.StringVar(&c.out, "out", "", "also write the table as Markdown to this file")
 	fs.StringVar(&c.only, "only", "", "comma-separated groups to run: reads, ingest, latency, delivery (default all)")
+	concurrency := fs.String("concurrency", "1,4,16", "comma-separated client concurrencies of the ingest measurement")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write this process's CPU profile (the library's side: webhooks, Service, fan-out) to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, f := range strings.Split(*concurrency, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(stderr, "bench: -concurrency: %q is not a positive number\n", f)
+			return c, fmt.Errorf("bad -concurrency")
+		}
+		c.concurrent = append(c.concurrent, n)
 	}
 	if *scale10 {
 		c.seed.Threads, c.seed.Messages = 1_000_000, 10_000_000
@@ -138,7 +151,6 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			c.schema += fmt.Sprintf("_a%03.0f", 100*c.seed.Assigned)
 		}
 	}
-	c.concurrent = []int{1, 4, 16}
 	return c, nil
 }
 
@@ -168,6 +180,17 @@ func schemaDSN(dsn, schema string) (string, error) {
 
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	cfg.seed.Log = stderr
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	dsn, err := schemaDSN(cfg.dsn, cfg.schema)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,7 +101,9 @@ ORDER BY md5(t.id) LIMIT 5`, string(v.Tenant), string(v.Staff))
 		return row{}, err
 	}
 	defer hub.Close()
-	svc, stop, err := e.notifyingService(&stamps{}, hub)
+	st := &stamps{}
+	st.reset(true)
+	svc, stop, err := e.notifyingService(st, hub)
 	if err != nil {
 		return row{}, err
 	}
@@ -147,6 +150,7 @@ ORDER BY md5(t.id) LIMIT 5`, string(v.Tenant), string(v.Staff))
 	n := max(e.cfg.latencyN*4, 50) // at 200/s: 500 webhooks → 10 s
 	warm := n / 10
 	sent := make([]time.Time, n)
+	sids := make([]string, n)
 	var (
 		posts sync.WaitGroup
 		mu    sync.Mutex
@@ -161,8 +165,9 @@ ORDER BY md5(t.id) LIMIT 5`, string(v.Tenant), string(v.Staff))
 		posts.Add(1)
 		go func() {
 			defer posts.Done()
+			sids[i] = twiliotest.NewSID("SM")
 			sent[i] = time.Now()
-			form := twiliotest.Inbound{From: c.t.phone, To: c.t.number, Body: body}.Form()
+			form := twiliotest.Inbound{MessageSID: sids[i], From: c.t.phone, To: c.t.number, Body: body}.Form()
 			resp, err := client.Post(ctx, publicURL+"/sse/inbound", form, "")
 			if err == nil {
 				_, _ = io.Copy(io.Discard, resp.Body)
@@ -184,7 +189,7 @@ ORDER BY md5(t.id) LIMIT 5`, string(v.Tenant), string(v.Staff))
 	if first != nil {
 		return row{}, first
 	}
-	var lat []time.Duration
+	var lat, toNotifier, inNotifier, toStream []time.Duration
 	missing := 0
 	deadline := time.Now().Add(30 * time.Second)
 	for i := warm; i < n; i++ {
@@ -192,6 +197,13 @@ ORDER BY md5(t.id) LIMIT 5`, string(v.Tenant), string(v.Staff))
 		for {
 			if at, ok := arrivals.Load(body); ok {
 				lat = append(lat, at.(time.Time).Sub(sent[i]))
+				called, ok1 := st.at(sids[i])
+				logged, ok2 := st.logged(sids[i])
+				if ok1 && ok2 {
+					toNotifier = append(toNotifier, called.Sub(sent[i]))
+					inNotifier = append(inNotifier, logged.Sub(called))
+					toStream = append(toStream, at.(time.Time).Sub(logged))
+				}
 				break
 			}
 			if time.Now().After(deadline) {
@@ -205,7 +217,9 @@ ORDER BY md5(t.id) LIMIT 5`, string(v.Tenant), string(v.Staff))
 		return row{}, errors.New("sse: no event reached its stream")
 	}
 	rw := latencyRow(fmt.Sprintf("webhook to SSE event on the technician's stream, %d inbound/s, %d streams", sseRate, len(techs)), lat, nil)
-	rw.note = fmt.Sprintf("%d webhooks (after %d of warm-up) posted at %.0f/s to threads the technician is assigned to; notify/inapp Hub, fan-out by the Service's loop, store as its log; no baseline", len(lat), warm, rateGot)
+	rw.note = fmt.Sprintf("%d webhooks (after %d of warm-up) posted at %.0f/s to threads the technician is assigned to; notify/inapp Hub, fan-out by the Service's loop, store as its log; no baseline; "+
+		"split (p50/p99): webhook → Notifier called %s, Hub's NotifyBatch (log write) %s, logged → on the stream %s",
+		len(lat), warm, rateGot, split(toNotifier), split(inNotifier), split(toStream))
 	if missing > 0 {
 		rw.note += fmt.Sprintf("; %d events never arrived within 30 s", missing)
 	}
@@ -266,4 +280,14 @@ func readEvents(br *bufio.Reader, staff conversations.StaffID, out chan<- arriva
 		}
 		out <- arrival{staff: staff, body: p.Message.Body, at: at}
 	}
+}
+
+// split is "p50/p99" of ds, in milliseconds.
+func split(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "—"
+	}
+	slices.Sort(ds)
+	q := func(p float64) float64 { return float64(ds[int(p*float64(len(ds)-1))].Microseconds()) / 1000 }
+	return fmt.Sprintf("%.1f/%.1f ms", q(0.50), q(0.99))
 }
