@@ -106,7 +106,7 @@ func (s *core) notifyRead(ctx context.Context, v Viewer, thread ThreadID, horizo
 // effort); the error returned is the badges' (nothing was sent).
 func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, threads map[ThreadID]Thread) error {
 	kept := ns[:0:0]
-	var scopes []Scope
+	scopes := map[StaffID]Scope{}
 	for _, n := range ns {
 		i := slices.IndexFunc(staff, func(st Staff) bool { return st.ID == n.Recipient })
 		if i < 0 {
@@ -125,20 +125,20 @@ func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, threa
 			}
 		}
 		kept = append(kept, n)
-		scopes = append(scopes, s.policy.Scope(v))
+		scopes[n.Recipient] = s.policy.Scope(v)
 	}
 	if len(kept) == 0 {
 		return nil
 	}
-	kept = s.applyPreferences(ctx, staff, kept)
+	kept = coalesceBadges(s.applyPreferences(ctx, staff, kept))
 	// One badge per recipient, however many of their notifications (a
 	// batch of messages) carry it.
 	at := map[StaffID]int{}
 	var unique []Scope
-	for i, n := range kept {
+	for _, n := range kept {
 		if _, ok := at[n.Recipient]; !ok {
 			at[n.Recipient] = len(unique)
-			unique = append(unique, scopes[i])
+			unique = append(unique, scopes[n.Recipient])
 		}
 	}
 	badges, err := s.fast.Badges(ctx, unique)
@@ -158,6 +158,38 @@ func (s *core) send(ctx context.Context, staff []Staff, ns []Notification, threa
 		s.log.WarnContext(ctx, "conversations: notify", "tenant", kept[0].Tenant, "type", kept[0].Type, "notifications", len(kept), "err", err)
 	}
 	return nil
+}
+
+// coalesceBadges keeps, of each recipient's bare badge events (no thread,
+// no message: what a viewer who is not told of a message itself gets, such
+// as a dispatcher for each new customer message), only the last, marked
+// urgent when any was. They would all state the same count (send computes
+// one badge per recipient), so a batch of messages costs each dispatcher of
+// the business one event and one log row, not one per message. The event
+// kept carries the cause of the last message: a repeated fan-out of a batch
+// cut differently can state a count again, but never tells of a message
+// twice.
+func coalesceBadges(ns []Notification) []Notification {
+	bare := func(n Notification) bool { return n.Type == EventBadge && n.Thread == "" && n.Message == nil }
+	last := map[StaffID]int{}
+	urgentFor := map[StaffID]bool{}
+	for i, n := range ns {
+		if bare(n) {
+			last[n.Recipient] = i
+			urgentFor[n.Recipient] = urgentFor[n.Recipient] || n.Urgent
+		}
+	}
+	out := ns[:0]
+	for i, n := range ns {
+		if bare(n) {
+			if last[n.Recipient] != i {
+				continue
+			}
+			n.Urgent = urgentFor[n.Recipient]
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // notifyBadges tells each of ids (staff of tenant) their badge after a

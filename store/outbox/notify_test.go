@@ -377,3 +377,45 @@ func TestFanOutLoopSurvivesAPanickingNotifier(t *testing.T) {
 		require.Equal(t, m.ID, owed[0].Message)
 	}
 }
+
+// TestFanOutOfABatchTellsEachDispatcherOnce: when one turn of the fan-out
+// tells of several messages, the thread's watcher gets each message, while
+// a dispatcher or admin, who is told only that their badge moved, gets one
+// badge event for the batch (the last message its cause), with the badge
+// the Service reports.
+func TestFanOutOfABatchTellsEachDispatcherOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWatched(t, db)
+		plain, err := conversations.NewService(conversations.Config{Store: db, Policy: policy.Default()})
+		require.NoError(t, err)
+		var ids []conversations.MessageID
+		for _, body := range []string{"first of three", "second of three", "third of three"} {
+			m := w.receive(t, plain, body)
+			require.NoError(t, db.OweFanOut(ctx, w.tenant, m.ID, time.Now().Add(-time.Minute)))
+			ids = append(ids, m.ID)
+		}
+		svc := notifyingQueuer(t, db)
+		n, err := svc.FanOutOwed(ctx, time.Second)
+		require.NoError(t, err)
+		require.Equal(t, 3, n, "one call takes the three marks, one business's batch")
+
+		for i, id := range ids {
+			got := w.told(t, db, id)
+			assert.Len(t, got[w.tom.Staff], 1, "tom, who watches the thread, is told of message %d", i)
+			assert.Empty(t, got[w.tara.Staff], "tara may not see the thread")
+			for _, v := range []conversations.Viewer{w.disp, w.alex} {
+				if i < len(ids)-1 {
+					assert.Empty(t, got[v.Staff], "%s gets no badge event of their own for message %d", v.Staff, i)
+					continue
+				}
+				if assert.Len(t, got[v.Staff], 1, "%s gets one badge event for the batch", v.Staff) {
+					assert.Equal(t, conversations.EventBadge, got[v.Staff][0].Type)
+					badge, err := svc.Badge(ctx, v)
+					require.NoError(t, err)
+					assert.Equal(t, badge, got[v.Staff][0].Badge, "%s's badge is the inbox's", v.Staff)
+				}
+			}
+		}
+	})
+}
