@@ -231,15 +231,24 @@ func (s *core) fanOutTenant(ctx context.Context, tenant TenantID, ms []Message) 
 	if err != nil {
 		return fmt.Errorf("conversations: notify: list staff: %w", err)
 	}
-	threads := map[ThreadID]Thread{}
+	ids := make([]ThreadID, len(ms))
+	for i, m := range ms {
+		ids[i] = m.Thread
+	}
+	got, err := s.fast.GetThreads(ctx, tenant, ids)
+	if err != nil {
+		return fmt.Errorf("conversations: notify: load threads: %w", err)
+	}
+	threads := make(map[ThreadID]Thread, len(got))
+	for _, t := range got {
+		threads[t.ID] = t
+	}
 	var ns []Notification
 	for _, m := range ms {
 		t, ok := threads[m.Thread]
 		if !ok {
-			if t, err = s.store.GetThread(ctx, m.Tenant, m.Thread); err != nil {
-				return fmt.Errorf("conversations: notify: load thread: %w", err)
-			}
-			threads[m.Thread] = t
+			// Gone with its business: nobody to tell.
+			continue
 		}
 		ns = append(ns, s.messageNotifications(m, t, staff)...)
 	}

@@ -115,10 +115,18 @@ type PreferenceStore interface {
 	// what is already done is not an error. A thread the tenant does not
 	// have is ErrNotFound.
 	SetMuted(ctx context.Context, tenant TenantID, staff StaffID, thread ThreadID, muted bool, at time.Time) error
-	// RecipientPreferences returns, for each of staff in order, their
-	// preferences and whether they muted thread, answered together (one
-	// statement for all of a notification's recipients).
-	RecipientPreferences(ctx context.Context, tenant TenantID, thread ThreadID, staff []StaffID) ([]RecipientPreferences, error)
+	// RecipientPreferences returns, for each of asks in order, its staff
+	// member's preferences and whether they muted its thread (never, for
+	// an ask without one), answered together: one statement for all the
+	// notifications of a fan-out, whatever threads they are about.
+	RecipientPreferences(ctx context.Context, tenant TenantID, asks []PreferenceAsk) ([]RecipientPreferences, error)
+}
+
+// PreferenceAsk is one notification's recipient and thread ("" for none),
+// as PreferenceStore.RecipientPreferences takes them.
+type PreferenceAsk struct {
+	Staff  StaffID
+	Thread ThreadID
 }
 
 // pushes reports whether n should reach a phone as a push that shows

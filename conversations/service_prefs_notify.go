@@ -7,8 +7,8 @@ import (
 
 // applyPreferences is where every notification meets its recipient's
 // preferences, in send, just before the Notifier: it loads the preferences
-// and mutes of all of ns's recipients (one store call per thread, and a
-// send is about one thread) and
+// of all of ns's recipients and their mutes of ns's threads (one store
+// call, however many threads a batch of messages is about) and
 //
 //   - turns a badge event that a message caused (EventBadge with Message
 //     set: a dispatcher told cheaply of a customer message in a thread they
@@ -23,47 +23,35 @@ import (
 // the notifications go out on the defaults: a missed mute is a lesser harm
 // than a missed message.
 func (s *core) applyPreferences(ctx context.Context, staff []Staff, ns []Notification) []Notification {
-	ps, _ := s.store.(PreferenceStore)
+	rps := make([]RecipientPreferences, len(ns))
+	if ps, ok := s.store.(PreferenceStore); ok && len(ns) > 0 {
+		asks := make([]PreferenceAsk, len(ns))
+		for i, n := range ns {
+			asks[i] = PreferenceAsk{Staff: n.Recipient, Thread: n.Thread}
+		}
+		got, err := ps.RecipientPreferences(ctx, ns[0].Tenant, asks)
+		if err != nil || len(got) != len(asks) {
+			s.log.ErrorContext(ctx, "conversations: notify: preferences", "tenant", ns[0].Tenant, "err", err)
+		} else {
+			rps = got
+		}
+	}
 	now := s.now()
-	for thread, idx := range byThread(ns) {
-		rps := make([]RecipientPreferences, len(idx))
-		if ps != nil {
-			ids := make([]StaffID, len(idx))
-			for j, i := range idx {
-				ids[j] = ns[i].Recipient
-			}
-			got, err := ps.RecipientPreferences(ctx, ns[idx[0]].Tenant, thread, ids)
-			if err != nil || len(got) != len(ids) {
-				s.log.ErrorContext(ctx, "conversations: notify: preferences", "tenant", ns[idx[0]].Tenant, "err", err)
+	for i := range ns {
+		n, rp := &ns[i], rps[i]
+		if n.Type == EventBadge && n.Message != nil {
+			if rp.Preferences.Push == PushAll && PushAll.AllowedFor(roleOf(staff, n.Recipient)) {
+				n.Type = EventMessage
 			} else {
-				rps = got
+				// A bare badge event names no thread: the stream
+				// sends it without a visibility check.
+				n.Message, n.Thread = nil, ""
 			}
 		}
-		for j, i := range idx {
-			n, rp := &ns[i], rps[j]
-			if n.Type == EventBadge && n.Message != nil {
-				if rp.Preferences.Push == PushAll && PushAll.AllowedFor(roleOf(staff, n.Recipient)) {
-					n.Type = EventMessage
-				} else {
-					// A bare badge event names no thread: the stream
-					// sends it without a visibility check.
-					n.Message, n.Thread = nil, ""
-				}
-			}
-			n.Silent = !pushes(*n, rp, now)
-			n.Preview = rp.Preferences.Preview
-		}
+		n.Silent = !pushes(*n, rp, now)
+		n.Preview = rp.Preferences.Preview
 	}
 	return ns
-}
-
-// byThread groups the indexes of ns by thread, in order.
-func byThread(ns []Notification) map[ThreadID][]int {
-	out := make(map[ThreadID][]int, 1)
-	for i, n := range ns {
-		out[n.Thread] = append(out[n.Thread], i)
-	}
-	return out
 }
 
 // roleOf is id's role among staff ("" when absent).

@@ -39,7 +39,7 @@ SET push_mode = EXCLUDED.push_mode, preview = EXCLUDED.preview, quiet_start = EX
 // muted, or the defaults when they never saved any.
 func (s *DB) GetPreferences(ctx context.Context, tenant conversations.TenantID, staff conversations.StaffID) (conversations.Preferences, error) {
 	const op = "get preferences"
-	rps, err := s.preferences(ctx, op, tenant, "", []conversations.StaffID{staff})
+	rps, err := s.preferences(ctx, op, tenant, []conversations.PreferenceAsk{{Staff: staff}})
 	if err != nil {
 		return conversations.Preferences{}, err
 	}
@@ -94,38 +94,56 @@ ON CONFLICT (tenant_id, staff_id, thread_id) DO NOTHING`, string(tenant), string
 	return dbErr(op, err)
 }
 
-// RecipientPreferences answers, in one statement, each staff member's
-// preferences and whether they muted thread.
-func (s *DB) RecipientPreferences(ctx context.Context, tenant conversations.TenantID, thread conversations.ThreadID, staff []conversations.StaffID) ([]conversations.RecipientPreferences, error) {
-	return s.preferences(ctx, "recipient preferences", tenant, thread, staff)
+// RecipientPreferences answers, in one statement, each ask's staff
+// member's preferences and whether they muted its thread.
+func (s *DB) RecipientPreferences(ctx context.Context, tenant conversations.TenantID, asks []conversations.PreferenceAsk) ([]conversations.RecipientPreferences, error) {
+	return s.preferences(ctx, "recipient preferences", tenant, asks)
 }
 
-// preferences reads the preferences rows of staff and, when thread is set,
-// their mutes of it: both tables' rows in one UNION ALL, by primary key.
-func (s *DB) preferences(ctx context.Context, op string, tenant conversations.TenantID, thread conversations.ThreadID, staff []conversations.StaffID) ([]conversations.RecipientPreferences, error) {
-	out := make([]conversations.RecipientPreferences, len(staff))
-	at := make(map[conversations.StaffID][]int, len(staff))
-	for i, id := range staff {
-		out[i].Preferences = conversations.Preferences{Tenant: tenant, Staff: id}
-		at[id] = append(at[id], i)
+// preferences reads the preferences rows of the asks' staff and their
+// mutes of the asks' threads, both tables' rows in one UNION ALL, by
+// primary key (a mute of an asked thread by an asked person who was not
+// asked about that thread is read and left out).
+func (s *DB) preferences(ctx context.Context, op string, tenant conversations.TenantID, asks []conversations.PreferenceAsk) ([]conversations.RecipientPreferences, error) {
+	out := make([]conversations.RecipientPreferences, len(asks))
+	type pair struct {
+		staff  conversations.StaffID
+		thread conversations.ThreadID
 	}
-	if len(staff) == 0 {
+	at := make(map[conversations.StaffID][]int, len(asks))
+	mutesAt := make(map[pair][]int)
+	var staff []any
+	var threads []any
+	seenThread := map[conversations.ThreadID]bool{}
+	for i, a := range asks {
+		out[i].Preferences = conversations.Preferences{Tenant: tenant, Staff: a.Staff}
+		if _, ok := at[a.Staff]; !ok {
+			staff = append(staff, string(a.Staff))
+		}
+		at[a.Staff] = append(at[a.Staff], i)
+		if a.Thread != "" {
+			mutesAt[pair{a.Staff, a.Thread}] = append(mutesAt[pair{a.Staff, a.Thread}], i)
+			if !seenThread[a.Thread] {
+				seenThread[a.Thread] = true
+				threads = append(threads, string(a.Thread))
+			}
+		}
+	}
+	if len(asks) == 0 {
 		return out, nil
 	}
-	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(staff)), ", ") + ")"
-	args := []any{string(tenant)}
-	for _, id := range staff {
-		args = append(args, string(id))
-	}
-	query := `SELECT 'p', p.staff_id, p.push_mode, p.preview, p.quiet_start, p.quiet_end, p.time_zone, p.exclude_muted, p.updated_at
-FROM staff_preferences p WHERE p.tenant_id = ? AND p.staff_id IN ` + in
-	if thread != "" {
+	list := func(n int) string { return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")" }
+	args := append([]any{string(tenant)}, staff...)
+	query := `SELECT 'p', p.staff_id, '', p.push_mode, p.preview, p.quiet_start, p.quiet_end, p.time_zone, p.exclude_muted, p.updated_at
+FROM staff_preferences p WHERE p.tenant_id = ? AND p.staff_id IN ` + list(len(staff))
+	if len(threads) > 0 {
 		query += `
 UNION ALL
-SELECT 'm', m.staff_id, '', '', '', '', '', false, m.created_at
-FROM thread_mutes m WHERE m.tenant_id = ? AND m.thread_id = ? AND m.staff_id IN ` + in
-		args = append(args, string(tenant), string(thread))
-		args = append(args, args[1:1+len(staff)]...)
+SELECT 'm', m.staff_id, m.thread_id, '', '', '', '', '', false, m.created_at
+FROM thread_mutes m WHERE m.tenant_id = ? AND m.thread_id IN ` + list(len(threads)) + ` AND m.staff_id IN ` + list(len(staff))
+		args = append(args, string(tenant))
+		args = append(args, threads...)
+		args = append(args, staff...)
 	}
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
@@ -134,19 +152,21 @@ FROM thread_mutes m WHERE m.tenant_id = ? AND m.thread_id = ? AND m.staff_id IN 
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			what, id string
-			p        conversations.Preferences
+			what, id, thread string
+			p                conversations.Preferences
 		)
-		if err := rows.Scan(&what, &id, &p.Push, &p.Preview, &p.Quiet.Start, &p.Quiet.End, &p.Quiet.TimeZone,
+		if err := rows.Scan(&what, &id, &thread, &p.Push, &p.Preview, &p.Quiet.Start, &p.Quiet.End, &p.Quiet.TimeZone,
 			&p.ExcludeMutedFromBadge, timeCol{&p.UpdatedAt}); err != nil {
 			return nil, dbErr(op, err)
 		}
-		for _, i := range at[conversations.StaffID(id)] {
-			if what == "m" {
+		if what == "m" {
+			for _, i := range mutesAt[pair{conversations.StaffID(id), conversations.ThreadID(thread)}] {
 				out[i].ThreadMuted = true
-				continue
 			}
-			p.Tenant, p.Staff = tenant, conversations.StaffID(id)
+			continue
+		}
+		p.Tenant, p.Staff = tenant, conversations.StaffID(id)
+		for _, i := range at[conversations.StaffID(id)] {
 			out[i].Preferences = p
 		}
 	}

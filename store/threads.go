@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
 )
@@ -229,45 +230,112 @@ WHERE t.tenant_id = ? AND t.business_number = ? AND t.contact_address = ? AND t.
 // (each sorted), ErrNotFound when the tenant has no such thread.
 func (s *DB) GetThread(ctx context.Context, tenant conversations.TenantID, id conversations.ThreadID) (conversations.Thread, error) {
 	const op = "get thread"
-	t, err := scanThread(s.queryRow(ctx, `SELECT `+threadColumns("t")+` FROM threads t
-WHERE t.tenant_id = ? AND t.id = ?`, string(tenant), string(id)), tenant)
+	got, err := s.threads(ctx, op, tenant, []conversations.ThreadID{id})
 	if err != nil {
-		return conversations.Thread{}, dbErr(op, err)
+		return conversations.Thread{}, err
 	}
-	// One round trip for the three lists; they are short.
-	rows, err := s.query(ctx, `SELECT 'p', p.staff_id FROM thread_participants p WHERE p.tenant_id = ? AND p.thread_id = ?
+	if len(got) == 0 {
+		return conversations.Thread{}, dbErr(op, sql.ErrNoRows)
+	}
+	return got[0], nil
+}
+
+// GetThreads returns, in the order of ids and each as GetThread returns
+// it, those of ids the tenant has (conversations.ThreadsReader): two
+// statements for up to maxVisibleThreads ids, as GetThread takes for one.
+func (s *DB) GetThreads(ctx context.Context, tenant conversations.TenantID, ids []conversations.ThreadID) ([]conversations.Thread, error) {
+	return s.threads(ctx, "get threads", tenant, ids)
+}
+
+// threads reads the threads of ids the tenant has, in the order of ids
+// (each once), with their Participants, Jobs and Assignees: the rows in one
+// statement, the three lists, which are short, in a second.
+func (s *DB) threads(ctx context.Context, op string, tenant conversations.TenantID, ids []conversations.ThreadID) ([]conversations.Thread, error) {
+	seen := make(map[conversations.ThreadID]bool, len(ids))
+	var uniq []conversations.ThreadID
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	byID := make(map[conversations.ThreadID]*conversations.Thread, len(uniq))
+	for chunk := range slices.Chunk(uniq, maxVisibleThreads) {
+		in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ")"
+		args := make([]any, 0, 1+len(chunk))
+		args = append(args, string(tenant))
+		for _, id := range chunk {
+			args = append(args, string(id))
+		}
+		rows, err := s.query(ctx, `SELECT `+threadColumns("t")+` FROM threads t
+WHERE t.tenant_id = ? AND t.id IN `+in, args...)
+		if err != nil {
+			return nil, dbErr(op, err)
+		}
+		for rows.Next() {
+			t, err := scanThread(rows, tenant)
+			if err != nil {
+				rows.Close()
+				return nil, dbErr(op, err)
+			}
+			byID[t.ID] = &t
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, dbErr(op, err)
+		}
+		if len(byID) == 0 {
+			continue
+		}
+		// Each subquery names the tenant, so that Citus routes the
+		// statement to one shard.
+		lists := append(append(append([]any{}, args...), args...), args...)
+		rows, err = s.query(ctx, `SELECT 'p', p.thread_id, p.staff_id FROM thread_participants p WHERE p.tenant_id = ? AND p.thread_id IN `+in+`
 UNION ALL
-SELECT 'j', j.job_id FROM thread_jobs j WHERE j.tenant_id = ? AND j.thread_id = ?
+SELECT 'j', j.thread_id, j.job_id FROM thread_jobs j WHERE j.tenant_id = ? AND j.thread_id IN `+in+`
 UNION ALL
-SELECT DISTINCT 'a', a.staff_id FROM thread_jobs j
+SELECT DISTINCT 'a', j.thread_id, a.staff_id FROM thread_jobs j
 JOIN job_assignments a ON a.tenant_id = j.tenant_id AND a.job_id = j.job_id
-WHERE j.tenant_id = ? AND j.thread_id = ?`,
-		string(tenant), string(id), string(tenant), string(id), string(tenant), string(id))
-	if err != nil {
-		return conversations.Thread{}, dbErr(op, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var what, v string
-		if err := rows.Scan(&what, &v); err != nil {
-			return conversations.Thread{}, dbErr(op, err)
+WHERE j.tenant_id = ? AND j.thread_id IN `+in, lists...)
+		if err != nil {
+			return nil, dbErr(op, err)
 		}
-		switch what {
-		case "p":
-			t.Participants = append(t.Participants, conversations.StaffID(v))
-		case "j":
-			t.Jobs = append(t.Jobs, conversations.JobID(v))
-		case "a":
-			t.Assignees = append(t.Assignees, conversations.StaffID(v))
+		for rows.Next() {
+			var what, thread, v string
+			if err := rows.Scan(&what, &thread, &v); err != nil {
+				rows.Close()
+				return nil, dbErr(op, err)
+			}
+			t := byID[conversations.ThreadID(thread)]
+			if t == nil {
+				continue
+			}
+			switch what {
+			case "p":
+				t.Participants = append(t.Participants, conversations.StaffID(v))
+			case "j":
+				t.Jobs = append(t.Jobs, conversations.JobID(v))
+			case "a":
+				t.Assignees = append(t.Assignees, conversations.StaffID(v))
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, dbErr(op, err)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return conversations.Thread{}, dbErr(op, err)
+	out := make([]conversations.Thread, 0, len(byID))
+	for _, id := range uniq {
+		if t := byID[id]; t != nil {
+			slices.Sort(t.Participants)
+			slices.Sort(t.Jobs)
+			slices.Sort(t.Assignees)
+			out = append(out, *t)
+		}
 	}
-	slices.Sort(t.Participants)
-	slices.Sort(t.Jobs)
-	slices.Sort(t.Assignees)
-	return t, nil
+	return out, nil
 }
 
 // threadExists reports whether the tenant has the thread.

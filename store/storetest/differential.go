@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -572,6 +573,7 @@ func (d *differential) check(when string) {
 					when, got.LastSeq, got.Archived, got.LastMessageAt, got.Preview, want.LastSeq, want.Archived, want.LastMessageAt, want.Preview)
 			}
 		}
+		d.compareThreads(m, when)
 		for i, st := range m.staff {
 			sc := rules.Scope(st.Viewer())
 			for _, f := range filters {
@@ -608,6 +610,48 @@ func (d *differential) check(when string) {
 					t.Errorf("%s: VisibleHistory of another tenant's thread must be ErrNotFound: got %v", when, err)
 				}
 			}
+		}
+	}
+}
+
+// compareThreads asks GetThreads for every thread of every business, in
+// reverse, each twice, and an unknown id: m's threads, in the order asked,
+// once each, each as GetThread returns it (and as the fallback, GetThread
+// for each, does).
+func (d *differential) compareThreads(m *mTenant, when string) {
+	d.t.Helper()
+	ids := []conversations.ThreadID{"no-such-thread"}
+	for _, other := range d.tenants {
+		for _, mt := range other.threads {
+			ids = append(ids, mt.th.ID, mt.th.ID)
+		}
+	}
+	slices.Reverse(ids)
+	got, err := d.s.GetThreads(d.ctx, m.id, ids)
+	if err != nil {
+		d.t.Errorf("%s: GetThreads: %v", when, err)
+		return
+	}
+	var want []conversations.Thread
+	seen := map[conversations.ThreadID]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		t, err := d.s.GetThread(d.ctx, m.id, id)
+		if errors.Is(err, conversations.ErrNotFound) {
+			continue
+		}
+		must(d.t, err, "GetThread")
+		want = append(want, t)
+	}
+	if !reflect.DeepEqual(got, want) {
+		d.t.Errorf("%s: GetThreads must return the business's threads asked for, in order, once each, as GetThread does:\n got %v\nwant %v", when, got, want)
+	}
+	if d.fallbacks {
+		if fallback, err := d.plain.GetThreads(d.ctx, m.id, ids); err != nil || !reflect.DeepEqual(got, fallback) {
+			d.t.Errorf("%s: GetThreads must answer as the fallback (GetThread for each) does:\n got %v\nwant %v (%v)", when, got, fallback, err)
 		}
 	}
 }

@@ -86,6 +86,9 @@ func abilities(st conversations.Store) []string {
 	if _, ok := st.(conversations.VisibleThreadsFilter); ok {
 		out = append(out, "VisibleThreadsFilter")
 	}
+	if _, ok := st.(conversations.ThreadsReader); ok {
+		out = append(out, "ThreadsReader")
+	}
 	if _, ok := st.(conversations.StatusFromApplier); ok {
 		out = append(out, "StatusFromApplier")
 	}

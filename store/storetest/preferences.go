@@ -67,17 +67,34 @@ func testPreferences(t *testing.T, s conversations.FastStore) {
 		t.Errorf("GetPreferences: lists the muted threads once: got %v", got.Muted)
 	}
 
-	rps, err := ps.RecipientPreferences(f.ctx, f.tenant, muted.ID, []conversations.StaffID{tech.ID, disp.ID, "nobody"})
+	ask := func(thread conversations.ThreadID, staff ...conversations.StaffID) []conversations.PreferenceAsk {
+		var out []conversations.PreferenceAsk
+		for _, id := range staff {
+			out = append(out, conversations.PreferenceAsk{Staff: id, Thread: thread})
+		}
+		return out
+	}
+	rps, err := ps.RecipientPreferences(f.ctx, f.tenant, ask(muted.ID, tech.ID, disp.ID, "nobody"))
 	must(t, err, "RecipientPreferences")
 	if len(rps) != 3 || rps[0].ThreadMuted || rps[0].Preferences.Staff != tech.ID || rps[0].Preferences.Push != "" ||
 		!rps[1].ThreadMuted || rps[1].Preferences.Push != conversations.PushUrgent || rps[1].Preferences.Quiet != want.Quiet ||
 		rps[2].ThreadMuted || rps[2].Preferences.Staff != "nobody" {
 		t.Errorf("RecipientPreferences: each recipient's preferences and mute of the thread, in order: got %+v", rps)
 	}
-	rps, err = ps.RecipientPreferences(f.ctx, f.tenant, loud.ID, []conversations.StaffID{disp.ID})
+	rps, err = ps.RecipientPreferences(f.ctx, f.tenant, ask(loud.ID, disp.ID))
 	must(t, err, "RecipientPreferences(loud)")
 	if len(rps) != 1 || rps[0].ThreadMuted {
 		t.Errorf("RecipientPreferences: a mute is of one thread only: got %+v", rps)
+	}
+	// Asks about several threads at once (a fan-out's batch): each ask
+	// gets its own thread's mute, and an ask without a thread none.
+	mixed := append(ask(loud.ID, disp.ID, tech.ID), append(ask(muted.ID, disp.ID, tech.ID), ask("", disp.ID)...)...)
+	rps, err = ps.RecipientPreferences(f.ctx, f.tenant, mixed)
+	must(t, err, "RecipientPreferences(mixed)")
+	if len(rps) != 5 || rps[0].ThreadMuted || rps[1].ThreadMuted || !rps[2].ThreadMuted || rps[3].ThreadMuted || rps[4].ThreadMuted ||
+		rps[0].Preferences.Push != conversations.PushUrgent || rps[2].Preferences.Push != conversations.PushUrgent ||
+		rps[4].Preferences.Push != conversations.PushUrgent || rps[1].Preferences.Staff != tech.ID {
+		t.Errorf("RecipientPreferences: each ask of a batch over two threads gets its person's preferences and its own thread's mute: got %+v", rps)
 	}
 
 	sc := rules.Scope(disp.Viewer())
