@@ -52,11 +52,15 @@ type Timeline interface {
 	Record(ctx context.Context, e TimelineEntry) error
 }
 
-// TxTimeline is an optional Timeline ability: recording inside the
-// transaction that stores the message, for a timeline kept in the Store's own
-// database (store.DB's table-backed timeline). The Service uses it when it
-// can; any other Timeline is fed through the Outbox, so an entry is never
-// lost while the CRM is down.
-type TxTimeline interface {
-	RecordTx(ctx context.Context, tx Store, e TimelineEntry) error
+// TimelineStore is a Store that keeps the contacts' activity timeline in
+// its own database (store.DB's table-backed timeline). It is an optional
+// Store ability, used when Config.StoreTimeline asks for it (NewService
+// checks the Store has it): the Service then calls RecordTimeline on the
+// transaction-bound Store that has just stored the message, so the entry
+// commits with the message, and, being a method of that transaction, can
+// be written nowhere else. RecordTimeline must be idempotent on
+// e.Message, as Timeline's Record is. A Store bound to a transaction (Tx)
+// implements it when the Store does.
+type TimelineStore interface {
+	RecordTimeline(ctx context.Context, e TimelineEntry) error
 }

@@ -41,8 +41,8 @@ func NewService(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, tx := cfg.Timeline.(TxTimeline); cfg.Timeline != nil && !tx && c.outbox == nil {
-		return nil, Invalid("config.timeline", "a Timeline outside the store's database is fed through the Store's outbox: use a QueueStore")
+	if cfg.Timeline != nil && c.outbox == nil {
+		return nil, Invalid("config.timeline", "a Timeline outside the store's database is fed through the Store's outbox: use a QueueStore (or StoreTimeline for the Store's own)")
 	}
 	return &Service{core: c, App: &App{c}, Sync: &Sync{c}, Hooks: &Hooks{c}, Worker: &Worker{c}}, nil
 }
@@ -74,6 +74,7 @@ type AppConfig struct {
 	Notifier       Notifier
 	Jobs           Jobs
 	Suggester      Suggester
+	StoreTimeline  bool
 	Timeline       Timeline
 	AllowHTTPMedia bool
 	Observe
@@ -83,7 +84,7 @@ type AppConfig struct {
 func NewApp(cfg AppConfig) (*App, error) {
 	c, err := newCore(cfg.Observe.into(Config{
 		Store: cfg.Store, Policy: cfg.Policy, Notifier: cfg.Notifier, Jobs: cfg.Jobs, Suggester: cfg.Suggester,
-		Timeline: cfg.Timeline, AllowHTTPMedia: cfg.AllowHTTPMedia,
+		StoreTimeline: cfg.StoreTimeline, Timeline: cfg.Timeline, AllowHTTPMedia: cfg.AllowHTTPMedia,
 	}))
 	if err != nil {
 		return nil, err
@@ -124,6 +125,7 @@ type HooksConfig struct {
 	Store          QueueStore // required
 	Policy         Policy     // required: who is told of a new message
 	Notifier       Notifier
+	StoreTimeline  bool
 	Timeline       Timeline
 	AllowHTTPMedia bool
 	Observe
@@ -132,7 +134,8 @@ type HooksConfig struct {
 // NewHooks returns the Hooks part alone: what a webhook-only host runs.
 func NewHooks(cfg HooksConfig) (*Hooks, error) {
 	c, err := newCore(cfg.Observe.into(Config{
-		Store: cfg.Store, Policy: cfg.Policy, Notifier: cfg.Notifier, Timeline: cfg.Timeline, AllowHTTPMedia: cfg.AllowHTTPMedia,
+		Store: cfg.Store, Policy: cfg.Policy, Notifier: cfg.Notifier, StoreTimeline: cfg.StoreTimeline, Timeline: cfg.Timeline,
+		AllowHTTPMedia: cfg.AllowHTTPMedia,
 	}))
 	if err != nil {
 		return nil, err

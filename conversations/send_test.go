@@ -46,11 +46,18 @@ func (o *memOutbox) Enqueue(_ context.Context, _ conversations.Store, d conversa
 type memQueue struct {
 	conversations.FastStore
 	*memOutbox
+	db *store.DB
+}
+
+// RecordTimeline shows that the Store under the queue keeps a timeline
+// (the Service records through the transactions its Tx hands over).
+func (q memQueue) RecordTimeline(ctx context.Context, e conversations.TimelineEntry) error {
+	return q.db.RecordTimeline(ctx, e)
 }
 
 // newMemQueue puts o under the Store the tests run over (testdb.Under).
 func newMemQueue(db *store.DB, o *memOutbox) memQueue {
-	return memQueue{conversations.WithFallbacks(testdb.Under(db)), o}
+	return memQueue{conversations.WithFallbacks(testdb.Under(db)), o, db}
 }
 
 // fanOut runs the fan-out jobs queued so far, as the queue's worker would.

@@ -30,10 +30,15 @@ type Config struct {
 	// Suggester proposes replies; Suggestions needs it (suggest/rules is
 	// the offline default).
 	Suggester Suggester
-	// Timeline is the contacts' activity timeline in the CRM: every message
-	// of a customer thread is recorded on it once. store.DB's table-backed
-	// timeline records in the message's transaction; any other is fed
-	// through the Store's outbox (the Store must be a QueueStore).
+	// StoreTimeline keeps the contacts' activity timeline in the Store: every
+	// message of a customer thread is recorded once, in the transaction that
+	// stores it (the Store must be a TimelineStore, as store.DB is).
+	StoreTimeline bool
+	// Timeline is a contacts' activity timeline kept elsewhere, such as the
+	// host's CRM: every message of a customer thread is recorded on it once,
+	// fed through the Store's outbox (the Store must be a QueueStore), so an
+	// entry is never lost while the CRM is down. It may be set together with
+	// StoreTimeline.
 	Timeline Timeline
 	// Channels deliver outbound messages, one per channel name (Name()).
 	// Deliver needs the one a message's channel names.
@@ -72,6 +77,7 @@ type core struct {
 	jobs      Jobs
 	suggest   Suggester
 	timeline  Timeline
+	inStore   bool // the Store keeps the timeline (TimelineStore)
 	outbox    Outbox
 	owes      FanOutStore // the Store's, with a Notifier and an Outbox (fanout.go)
 	fanOuts   fanOutLoop
@@ -100,6 +106,12 @@ func newCore(cfg Config) (*core, error) {
 	}
 	if q, ok := cfg.Store.(QueueStore); ok {
 		s.outbox = q
+	}
+	if cfg.StoreTimeline {
+		if _, ok := cfg.Store.(TimelineStore); !ok {
+			return nil, Invalid("config.store_timeline", "the Store keeps no timeline (it is not a conversations.TimelineStore)")
+		}
+		s.inStore = true
 	}
 	if f, ok := cfg.Store.(FanOutStore); ok && cfg.Notifier != nil && s.outbox != nil {
 		// Off the webhook's path only where the Outbox's fan-out sweep

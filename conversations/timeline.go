@@ -7,10 +7,11 @@ import (
 
 // Every message of a customer thread (customer SMS in and out, escalations,
 // workflow messages, whatever their source) is recorded on the contact's
-// activity timeline exactly once. A TxTimeline records in the message's own
-// transaction; any other Timeline is fed by a DeliverTimeline job enqueued in
-// that transaction, so the entry is never lost while the CRM is down, and a
-// retried job is harmless because Record is idempotent on the message.
+// activity timeline exactly once. The Store's own (Config.StoreTimeline, a
+// TimelineStore) records in the message's own transaction; a Timeline kept
+// elsewhere is fed by a DeliverTimeline job enqueued in that transaction, so
+// the entry is never lost while the CRM is down, and a retried job is
+// harmless because Record is idempotent on the message.
 // Internal staff messages have no contact and are not recorded.
 
 // appendMessage stores m in t (through tx) and, when it is new, puts it on
@@ -23,14 +24,26 @@ func (s *core) appendMessage(ctx context.Context, tx Store, t Thread, m Message)
 	return m, true, s.recordTimeline(ctx, tx, t, m)
 }
 
-// recordTimeline puts m, just stored in t, on its contact's timeline through
-// tx: in the transaction for a TxTimeline, else as a queued job.
+// recordTimeline puts m, just stored in t, on its contact's timelines
+// through tx: the Store's own in the transaction (tx records it), a
+// Timeline kept elsewhere as a queued job.
 func (s *core) recordTimeline(ctx context.Context, tx Store, t Thread, m Message) error {
-	if s.timeline == nil || t.Kind != ThreadCustomer {
+	if t.Kind != ThreadCustomer {
 		return nil
 	}
-	if tt, ok := s.timeline.(TxTimeline); ok {
-		return tt.RecordTx(ctx, tx, timelineEntry(t, m))
+	if s.inStore {
+		tt, ok := tx.(TimelineStore)
+		if !ok {
+			// The Store is a TimelineStore (NewService checked); its Tx
+			// handed a Store that is not.
+			return fmt.Errorf("conversations: timeline: the Store's transaction keeps no timeline (%T)", tx)
+		}
+		if err := tt.RecordTimeline(ctx, timelineEntry(t, m)); err != nil {
+			return fmt.Errorf("conversations: timeline: %w", err)
+		}
+	}
+	if s.timeline == nil {
+		return nil
 	}
 	return s.outbox.Enqueue(ctx, tx, Delivery{Kind: DeliverTimeline, Tenant: m.Tenant, Message: m.ID})
 }

@@ -28,14 +28,14 @@ type flowWorld struct {
 	sender string
 }
 
-func newFlowWorld(t *testing.T, db *store.DB, timeline conversations.Timeline) *flowWorld {
+func newFlowWorld(t *testing.T, db *store.DB, inStore bool, timeline conversations.Timeline) *flowWorld {
 	t.Helper()
 	w := newWorld(t, db)
 	fw := &flowWorld{world: w, outbox: &memOutbox{}, sms: channeltest.NewFake(conversations.ChannelSMS),
 		email: channeltest.NewFake(conversations.ChannelEmail), clock: &clock{now: time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)},
 		sender: "dispatch@" + string(w.tenant)[:8] + ".example.com"}
 	svc, err := conversations.NewService(conversations.Config{
-		Store: newMemQueue(db, fw.outbox), Policy: policy.Default(), Notifier: w.notes, Jobs: db, Timeline: timeline, Clock: fw.clock.Now,
+		Store: newMemQueue(db, fw.outbox), Policy: policy.Default(), Notifier: w.notes, Jobs: db, StoreTimeline: inStore, Timeline: timeline, Clock: fw.clock.Now,
 		Channels: []conversations.Channel{fw.sms, fw.email},
 	})
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func (w *flowWorld) deliverAll(t *testing.T) []error {
 func TestWorkflowSMSWaitsOutQuietHours(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newFlowWorld(t, db, nil)
+		w := newFlowWorld(t, db, false, nil)
 		chicago, err := time.LoadLocation("America/Chicago")
 		require.NoError(t, err)
 		require.NoError(t, w.svc.PutSettings(ctx, conversations.Settings{Tenant: w.tenant, Name: "Acme Plumbing",
@@ -113,7 +113,7 @@ func TestWorkflowSMSWaitsOutQuietHours(t *testing.T) {
 func TestWorkflowEmailAndOptOut(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newFlowWorld(t, db, nil)
+		w := newFlowWorld(t, db, false, nil)
 		contact := conversations.Contact{Phone: "+15005550999", Email: "pat@example.org", Name: "Pat Lee", Ref: "crm-1"}
 		in := w.inbound(t, contact.Phone, "hi", "SM1")
 		m, err := w.svc.SendWorkflow(ctx, conversations.WorkflowMessage{Tenant: w.tenant, Channel: conversations.ChannelEmail,
@@ -159,7 +159,7 @@ func TestWorkflowEmailAndOptOut(t *testing.T) {
 func TestEscalationReachesTheRightPeople(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newFlowWorld(t, db, nil)
+		w := newFlowWorld(t, db, false, nil)
 		require.NoError(t, w.svc.Assign(ctx, w.tenant, "job-7", w.tech1.Staff))
 		w.notes.take()
 		esc := conversations.Escalation{
@@ -218,7 +218,7 @@ func TestEscalationReachesTheRightPeople(t *testing.T) {
 func TestTimelineHoldsEachMessageOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newFlowWorld(t, db, db) // the store's table-backed timeline: same transaction
+		w := newFlowWorld(t, db, true, nil) // the store's table-backed timeline: same transaction
 		contact := conversations.Contact{Phone: "+15005550999"}
 		in := w.inbound(t, contact.Phone, "When are you coming?", "SM1")
 		w.inbound(t, contact.Phone, "When are you coming?", "SM1") // a repeated webhook
@@ -277,7 +277,7 @@ func TestTimelineInTheCRMGoesThroughTheQueue(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		c := &crm{down: 1, entries: map[conversations.MessageID]conversations.TimelineEntry{}}
-		w := newFlowWorld(t, db, c)
+		w := newFlowWorld(t, db, false, c)
 		in := w.inbound(t, "+15005550999", "hello", "SM1")
 		ds := w.outbox.deliveries()
 		require.Len(t, ds, 1, "the entry is queued with the message")
@@ -294,4 +294,19 @@ func TestTimelineInTheCRMGoesThroughTheQueue(t *testing.T) {
 		_, err := conversations.NewService(conversations.Config{Store: db, Policy: policy.Default(), Timeline: c})
 		assert.ErrorIs(t, err, conversations.ErrInvalid, "a CRM timeline without a queue could lose entries")
 	})
+}
+
+// TestStoreTimelineNeedsAStoreThatKeepsOne: asking for the Store's own
+// timeline of a Store that keeps none fails when the Service is built, not
+// at the first message.
+func TestStoreTimelineNeedsAStoreThatKeepsOne(t *testing.T) {
+	db := testdb.SQLite(t)
+	keepsNone := struct{ conversations.Store }{db}
+	_, err := conversations.NewService(conversations.Config{Store: keepsNone, Policy: policy.Default(), StoreTimeline: true})
+	var fe *conversations.FieldError
+	if assert.ErrorAs(t, err, &fe) {
+		assert.Equal(t, "config.store_timeline", fe.Field)
+	}
+	_, err = conversations.NewService(conversations.Config{Store: db, Policy: policy.Default(), StoreTimeline: true})
+	assert.NoError(t, err, "store.DB keeps one")
 }

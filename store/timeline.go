@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -14,8 +13,8 @@ import (
 // keep it: one entry per message, recorded in the message's transaction.
 
 var (
-	_ conversations.Timeline   = (*DB)(nil)
-	_ conversations.TxTimeline = (*DB)(nil)
+	_ conversations.Timeline      = (*DB)(nil)
+	_ conversations.TimelineStore = (*DB)(nil)
 )
 
 type timelineRow struct {
@@ -59,14 +58,10 @@ func (s *DB) Record(ctx context.Context, e conversations.TimelineEntry) error {
 	return dbErr(op, err)
 }
 
-// RecordTx records e inside tx, the transaction-bound store that holds the
-// message, so both commit together.
-func (s *DB) RecordTx(ctx context.Context, tx conversations.Store, e conversations.TimelineEntry) error {
-	db, ok := boundDB(tx)
-	if !ok {
-		return fmt.Errorf("store: record timeline: not a transaction of this store")
-	}
-	return db.Record(ctx, e)
+// RecordTimeline is Record (conversations.TimelineStore): on a DB bound to
+// a transaction, the one that stores the message, so both commit together.
+func (s *DB) RecordTimeline(ctx context.Context, e conversations.TimelineEntry) error {
+	return s.Record(ctx, e)
 }
 
 // ContactTimeline returns one contact's activity, newest first: the entries

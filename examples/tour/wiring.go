@@ -125,7 +125,7 @@ func newRules(c *clock) (*rules.Suggester, error) {
 func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n conversations.Notifier, chs []conversations.Channel, c *clock) (*conversations.Service, error) {
 	return conversations.NewService(conversations.Config{
 		Store: ob.Store(), Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
-		Timeline: db, Channels: chs, Clock: c.Now,
+		StoreTimeline: true, Channels: chs, Clock: c.Now,
 	})
 }
 

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/fieldtalk/fieldtalk/conversations"
@@ -45,6 +46,18 @@ type plainQueuePrefs struct {
 type plain struct {
 	conversations.Store
 	st conversations.Store
+}
+
+// RecordTimeline is the hidden Store's own (conversations.TimelineStore),
+// on a Plain Store and on the Stores its Tx hands over: keeping the
+// timeline is an ability, not a fast path, so Plain keeps it visible. Over
+// a Store that keeps no timeline it fails.
+func (p *plain) RecordTimeline(ctx context.Context, e conversations.TimelineEntry) error {
+	tt, ok := p.st.(conversations.TimelineStore)
+	if !ok {
+		return fmt.Errorf("storetest: %T keeps no timeline", p.st)
+	}
+	return tt.RecordTimeline(ctx, e)
 }
 
 // Unwrap returns the Store p hides the abilities of.

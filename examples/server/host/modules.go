@@ -283,7 +283,7 @@ func newService(db *store.DB, ob *outbox.Outbox, sg conversations.Suggester, n c
 	log.Info("channels", slog.Any("names", names))
 	return conversations.NewService(conversations.Config{
 		Store: ob.Store(), Policy: policy.Default(), Notifier: n, Jobs: db, Suggester: sg,
-		Timeline: db, Pacer: ob, Channels: chs, Logger: log, AllowHTTPMedia: cfg.AllowHTTPMedia, TracerProvider: tp, MeterProvider: mp,
+		StoreTimeline: true, Pacer: ob, Channels: chs, Logger: log, AllowHTTPMedia: cfg.AllowHTTPMedia, TracerProvider: tp, MeterProvider: mp,
 	})
 }
 
