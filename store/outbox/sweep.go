@@ -75,7 +75,7 @@ func WithStatusSweepMinAge(d time.Duration) Option { return func(c *config) { c.
 // schedule off may call it themselves.
 func (o *Outbox) SweepStatusChecks(ctx context.Context) (int, error) {
 	now := time.Now()
-	var after conversations.MessageID
+	var after store.MessageKey
 	scheduled := 0
 	for {
 		page, err := o.db.UnfinishedOutbound(ctx, now.Add(-o.cfg.sweepWindow), now.Add(-o.cfg.sweepMinAge), after, sweepPage)
@@ -103,7 +103,7 @@ func (o *Outbox) SweepStatusChecks(ctx context.Context) (int, error) {
 		if len(page) < sweepPage {
 			return scheduled, nil
 		}
-		after = page[len(page)-1].ID
+		after = page[len(page)-1]
 	}
 }
 
