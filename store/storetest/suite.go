@@ -330,3 +330,12 @@ func equalIDs[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+// LockWaiter is an optional ability of a store under test (not of
+// conversations.Store): how many sessions of its database wait for a lock
+// now (on PostgreSQL, pg_stat_activity's wait_event_type 'Lock'). With it,
+// the visibility-race scenario holds its transaction open until the racing
+// call waits for that transaction's lock, instead of pausing.
+type LockWaiter interface {
+	LockWaits(ctx context.Context) (int, error)
+}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -207,24 +208,53 @@ func testLateVisibility(t *testing.T, s conversations.FastStore) {
 // testVisibilityRaces makes a thread visible to a technician in a
 // transaction that stays open while a message, a read or an archive of the
 // same thread is made outside it: whichever commits first, the technician
-// must then see the thread as it is. (The pause only gives the racing call
-// time to reach the store; the outcome must be right however long it
-// waits.)
+// must then see the thread as it is. A store under test that is a
+// LockWaiter shows the racing call waiting for the transaction's lock
+// before the transaction commits (a call that ends first has not waited,
+// and fails the scenario); for any other store a pause gives the racing
+// call time to reach the store, and the outcome must be right however long
+// it took.
 func testVisibilityRaces(t *testing.T, s conversations.FastStore) {
 	f := newFixture(t, s)
+	lw, probe := s.(LockWaiter)
 	race := func(what string, grant func(tx conversations.Store) error, other func() error) {
 		t.Helper()
 		done := make(chan error, 1)
+		var early error // the racing call's result, when it ended before the commit
+		ended := false
 		err := s.Tx(f.ctx, func(tx conversations.Store) error {
 			if err := grant(tx); err != nil {
 				return err
 			}
 			go func() { done <- other() }()
-			time.Sleep(250 * time.Millisecond)
-			return nil
+			if !probe {
+				time.Sleep(250 * time.Millisecond)
+				return nil
+			}
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				n, err := lw.LockWaits(f.ctx)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					return nil
+				}
+				select {
+				case early = <-done:
+					ended = true
+					return fmt.Errorf("the racing call ended (error %v) while the transaction that changes the thread's visibility was open: it did not wait for the thread's lock", early)
+				default:
+				}
+				if time.Now().After(deadline) {
+					return errors.New("the racing call never waited for the thread's lock")
+				}
+			}
 		})
 		must(t, err, what+": Tx")
-		must(t, <-done, what+": the racing call")
+		if !ended {
+			early = <-done
+		}
+		must(t, early, what+": the racing call")
 	}
 
 	tech := f.staff(conversations.RoleTechnician)
