@@ -86,21 +86,12 @@ WHERE tenant_id = ? AND staff_id = ? ORDER BY token`, string(tenant), string(sta
 // DeviceTokens returns the push tokens of staff's devices, ordered.
 func (s *DB) DeviceTokens(ctx context.Context, tenant conversations.TenantID, staff conversations.StaffID) ([]string, error) {
 	const op = "device tokens"
-	rows, err := s.query(ctx, `SELECT token FROM push_devices WHERE tenant_id = ? AND staff_id = ? ORDER BY token`,
+	out, err := s.column(ctx, `SELECT token FROM push_devices WHERE tenant_id = ? AND staff_id = ? ORDER BY token`,
 		string(tenant), string(staff))
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return nil, dbErr(op, err)
-		}
-		out = append(out, t)
-	}
-	return out, dbErr(op, rows.Err())
+	return out, nil
 }
 
 // RemoveDeviceToken forgets a token (the app signed out, or the push service

@@ -503,21 +503,8 @@ func (s *DB) PruneNotifications(ctx context.Context, before time.Time) (int64, e
 	const op = "prune notifications"
 	// One tenant at a time, so each delete walks one tenant's part of the
 	// age index (and, on a tenant-sharded server, stays on one shard).
-	rows, err := s.query(ctx, `SELECT DISTINCT tenant_id FROM notification_counters`)
+	tenants, err := s.column(ctx, `SELECT DISTINCT tenant_id FROM notification_counters`)
 	if err != nil {
-		return 0, dbErr(op, err)
-	}
-	var tenants []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return 0, dbErr(op, err)
-		}
-		tenants = append(tenants, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, dbErr(op, err)
 	}
 	before = dbTime(before)

@@ -94,6 +94,25 @@ func (s *DB) query(ctx context.Context, query string, args ...any) (rows, error)
 	return &pgRows{Rows: r, release: release}, nil
 }
 
+// column runs a statement whose rows are one text column and returns them
+// in order.
+func (s *DB) column(ctx context.Context, query string, args ...any) ([]string, error) {
+	r, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var out []string
+	for r.Next() {
+		var v string
+		if err := r.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, r.Err()
+}
+
 // pgRows are pgx rows that give their connection back when closed.
 type pgRows struct {
 	pgx.Rows

@@ -33,21 +33,7 @@ func (s *DB) UnfinishedOutbound(ctx context.Context, from, to time.Time, after M
 	if limit <= 0 {
 		return nil, conversations.Invalid("limit", "must be positive")
 	}
-	var tenants []string
-	rows, err := s.query(ctx, `SELECT DISTINCT tenant_id FROM business_numbers WHERE tenant_id >= ? ORDER BY tenant_id`, string(after.Tenant))
-	if err != nil {
-		return nil, dbErr(op, err)
-	}
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return nil, dbErr(op, err)
-		}
-		tenants = append(tenants, t)
-	}
-	err = rows.Err()
-	rows.Close()
+	tenants, err := s.column(ctx, `SELECT DISTINCT tenant_id FROM business_numbers WHERE tenant_id >= ? ORDER BY tenant_id`, string(after.Tenant))
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -58,25 +44,15 @@ func (s *DB) UnfinishedOutbound(ctx context.Context, from, to time.Time, after M
 		if tenant == string(after.Tenant) {
 			since = string(after.ID)
 		}
-		rows, err := s.query(ctx, `SELECT id FROM messages
+		ids, err := s.column(ctx, `SELECT id FROM messages
 WHERE tenant_id = ? AND id >= ? AND id > ?
   AND direction = 'outbound' AND status IN ('sending', 'sent') AND provider_id <> '' AND created_at >= ? AND created_at < ?
 ORDER BY id LIMIT ?`, tenant, first, since, dbTime(from), dbTime(to), limit-len(out))
 		if err != nil {
 			return nil, dbErr(op, err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, dbErr(op, err)
-			}
+		for _, id := range ids {
 			out = append(out, MessageKey{Tenant: conversations.TenantID(tenant), ID: conversations.MessageID(id)})
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, dbErr(op, err)
 		}
 		if len(out) == limit {
 			break

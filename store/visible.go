@@ -31,22 +31,12 @@ func (s *DB) VisibleThreads(ctx context.Context, sc conversations.Scope, ids []c
 	var out []conversations.ThreadID
 	for chunk := range slices.Chunk(ids, maxVisibleThreads) {
 		query, args := visibleThreadsSQL(parts, sc, chunk)
-		rows, err := s.query(ctx, query, args...)
+		got, err := s.column(ctx, query, args...)
 		if err != nil {
 			return nil, dbErr(op, err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, dbErr(op, err)
-			}
+		for _, id := range got {
 			out = append(out, conversations.ThreadID(id))
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, dbErr(op, err)
 		}
 	}
 	slices.Sort(out)
