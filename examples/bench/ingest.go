@@ -51,34 +51,33 @@ func (s *stamps) Notify(ctx context.Context, n conversations.Notification) error
 // NotifyBatch stamps each of ns and hands them on together, as the Service
 // hands a fan-out's notifications to the Hub (one log write).
 func (s *stamps) NotifyBatch(ctx context.Context, ns []conversations.Notification) error {
-	now := time.Now()
 	s.count.Add(int64(len(ns)))
-	s.mu.Lock()
-	for _, n := range ns {
-		if n.Message == nil || !s.track {
-			continue
-		}
-		if _, ok := s.first[n.Message.ProviderID]; !ok {
-			s.first[n.Message.ProviderID] = now
-		}
-	}
-	s.mu.Unlock()
+	s.stamp(false, ns, time.Now())
 	if s.next == nil {
 		return nil
 	}
 	err := conversations.NotifyBatch(ctx, s.next, ns)
-	now = time.Now()
+	s.stamp(true, ns, time.Now())
+	return err
+}
+
+// stamp records at, as the first call (or, logged, the first return) for
+// each message of ns (by provider id) that has no time yet, when tracking.
+func (s *stamps) stamp(logged bool, ns []conversations.Notification, at time.Time) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.track {
+		return
+	}
+	times := s.times(logged)
 	for _, n := range ns {
-		if n.Message == nil || !s.track {
+		if n.Message == nil {
 			continue
 		}
-		if _, ok := s.done[n.Message.ProviderID]; !ok {
-			s.done[n.Message.ProviderID] = now
+		if _, ok := times[n.Message.ProviderID]; !ok {
+			times[n.Message.ProviderID] = at
 		}
 	}
-	s.mu.Unlock()
-	return err
 }
 
 func (s *stamps) reset(track bool) {
@@ -88,20 +87,25 @@ func (s *stamps) reset(track bool) {
 	s.count.Store(0)
 }
 
-func (s *stamps) at(sid string) (time.Time, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.first[sid]
-	return t, ok
-}
+func (s *stamps) at(sid string) (time.Time, bool) { return s.lookup(false, sid) }
 
 // logged is when the Notifier behind s returned from the batch that first
 // carried sid.
-func (s *stamps) logged(sid string) (time.Time, bool) {
+func (s *stamps) logged(sid string) (time.Time, bool) { return s.lookup(true, sid) }
+
+func (s *stamps) lookup(logged bool, sid string) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.done[sid]
+	t, ok := s.times(logged)[sid]
 	return t, ok
+}
+
+// times is first, or done when logged; s.mu is held.
+func (s *stamps) times(logged bool) map[string]time.Time {
+	if logged {
+		return s.done
+	}
+	return s.first
 }
 
 // webhooks serves the Inbound handler twice over loopback HTTP: for a
